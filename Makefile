@@ -1,0 +1,48 @@
+# Sportsman: `make run` serves the demo city, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SEED_SCALE ?= jx
+
+.PHONY: run test test-sqlite test-postgres bench install lint typecheck messages clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@PYTHON_BIN=$$(scripts/find-python) && \
+	  { [ -x $(PY) ] || $$PYTHON_BIN -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@mkdir -p var
+	@touch $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --scale $(SEED_SCALE) --if-empty
+	$(PY) manage.py serve
+
+test: install
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	  else echo "TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped."; fi
+
+test-sqlite: install
+	DATABASE_URL= $(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: install
+	DATABASE_URL=$$TEST_DATABASE_URL $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy sportsman config
+
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*'
+	$(PY) manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var staticfiles

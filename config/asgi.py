@@ -1,0 +1,136 @@
+"""The one entry point: websockets → Channels; HTTP → Django's WSGI app via a one-hop bridge.
+
+Django's own ASGIHandler costs five sync/async hops per request (~620 req/s on these machines);
+this bridge reads the body on the event loop, runs the whole WSGI request in one worker thread
+(one hop), and sends the buffered response back. Views never run on the event loop, so a slow
+view cannot freeze the websockets. See docs/adr/0001-asgi-entry-with-wsgi-bridge.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+from config.routing import websocket_urlpatterns  # noqa: E402
+
+# A body past this is refused here before Django sees it (Django's own limits apply below it).
+MAX_BODY_BYTES = max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE * 4, 32 * 1024 * 1024)
+
+
+class WsgiBridge:
+    def __init__(self, wsgi_app: Any, threads: int) -> None:
+        self.wsgi_app = wsgi_app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
+                await self._send(send, 413, [(b"content-type", b"application/json")],
+                                 [b'{"code":"too_large","message":"Request body too large.",'
+                                  b'"fields":{}}'])
+                return
+            if not message.get("more_body", False):
+                break
+        environ = self._environ(scope, bytes(body))
+        loop = asyncio.get_running_loop()
+        status, headers, chunks = await loop.run_in_executor(self.executor, self._run, environ)
+        await self._send(send, status, headers, chunks)
+
+    @staticmethod
+    async def _send(send: Any, status: int, headers: list, chunks: list[bytes]) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+    def _run(self, environ: dict) -> tuple[int, list, list[bytes]]:
+        chunks: list[bytes] = []
+        state: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            state["status"] = int(status.split(" ", 1)[0])
+            state["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                                for k, v in headers]
+            return chunks.append
+
+        result = self.wsgi_app(environ, start_response)
+        try:
+            for chunk in result:
+                if chunk:
+                    chunks.append(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()  # fires request_finished: connections are released in this thread
+        return state["status"], state["headers"], chunks
+
+    @staticmethod
+    def _environ(scope: dict, body: bytes) -> dict:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        client = scope.get("client") or ("127.0.0.1", 0)
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": scope["method"],
+            "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
+            "PATH_INFO": scope["path"].encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+            "SERVER_NAME": str(server[0]),
+            "SERVER_PORT": str(server[1] or 80),
+            "REMOTE_ADDR": str(client[0]),
+            "REMOTE_PORT": str(client[1]),
+            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scope.get("scheme", "http"),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        for raw_name, raw_value in scope.get("headers", []):
+            name = raw_name.decode("latin-1").upper().replace("-", "_")
+            value = raw_value.decode("latin-1")
+            if name == "CONTENT_LENGTH":
+                continue
+            key = "CONTENT_TYPE" if name == "CONTENT_TYPE" else f"HTTP_{name}"
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return environ
+
+
+http_application = WsgiBridge(get_wsgi_application(),
+                              threads=int(os.environ.get("WEB_THREADS", "8")))
+websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+
+
+async def application(scope: dict, receive: Any, send: Any) -> None:
+    kind = scope["type"]
+    if kind == "http":
+        await http_application(scope, receive, send)
+    elif kind == "websocket":
+        await websocket_application(scope, receive, send)
+    elif kind == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

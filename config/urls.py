@@ -1,0 +1,11 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from config.api import api
+from sportsman.regions.access import public
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("", include("sportsman.core.urls")),
+]

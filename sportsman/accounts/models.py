@@ -1,0 +1,70 @@
+"""Users log in with a mobile number. The number is stored encrypted and found by keyed hash."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sportsman.core import crypto
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_phone(self, phone: str) -> User:
+        return self.get(phone_hash=crypto.keyed_hash(phone))
+
+    def create_user(self, phone: str, password: str | None = None, **extra) -> User:
+        user = self.model(**extra)
+        user.set_phone(phone)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_superuser", True)
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    phone_hash = models.CharField(max_length=64, unique=True, editable=False)
+    phone_encrypted = models.TextField(editable=False)
+    nickname = models.CharField(_("nickname"), max_length=32, blank=True)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    USERNAME_FIELD = "phone_hash"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.nickname or self.masked_phone
+
+    def set_phone(self, phone: str) -> None:
+        self.phone_hash = crypto.keyed_hash(phone)
+        self.phone_encrypted = crypto.encrypt(phone)
+
+    @property
+    def phone(self) -> str:
+        return crypto.decrypt(self.phone_encrypted)
+
+    @property
+    def masked_phone(self) -> str:
+        return crypto.mask_phone(self.phone)
+
+    @property
+    def is_staff(self) -> bool:  # Django admin is not mounted; staff power comes from roles
+        return False
+
+
+class ApiToken(models.Model):
+    """A bearer token for apps. Only its SHA-256 is stored; logout revokes it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)

@@ -1,0 +1,82 @@
+"""Domain errors: every refusal carries a stable machine code and a translated message.
+
+Services raise these; the API turns them into the one error shape
+``{"code": ..., "message": ..., "fields": {...}}`` and pages show ``message``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """A refusal a user can understand. ``status`` is the HTTP status the API answers with."""
+
+    status = 400
+    code = "invalid"
+    default_message: Any = _("The request is not valid.")
+
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.message = message if message is not None else self.default_message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.fields = fields or {}
+        super().__init__(str(self.message))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": str(self.message),
+            "fields": {k: [str(m) for m in v] if isinstance(v, list | tuple) else str(v)
+                       for k, v in self.fields.items()},
+        }
+
+
+class InvalidInput(DomainError):
+    status = 400
+    code = "invalid"
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+    default_message = _("Please log in first.")
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    default_message = _("You may not do this here.")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    default_message = _("Not found.")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    default_message = _("This conflicts with the current state.")
+
+
+class Throttled(DomainError):
+    status = 429
+    code = "throttled"
+    default_message = _("Too many attempts. Please wait and try again.")
+
+    def __init__(self, message: Any = None, *, retry_after: int = 60, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after

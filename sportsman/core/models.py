@@ -1,0 +1,103 @@
+"""Cross-cutting records: the audit log, idempotency keys, domain events and scheduled runs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEntry(models.Model):
+    """One staff write or one staff view of personal data. Append-only: the database refuses
+    UPDATE and DELETE on this table (triggers in migration 0002)."""
+
+    class Kind(models.TextChoices):
+        WRITE = "write", _("change")
+        VIEW = "view", _("view of personal data")
+        AUTH = "auth", _("sign-in event")
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", db_constraint=False,
+    )
+    actor_label = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor", "-at"]), models.Index(fields=["region", "-at"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+
+class IdempotencyKey(models.Model):
+    """The stored answer to a write that a phone or a device may retry with the same key."""
+
+    owner = models.CharField(max_length=64)  # "user:<id>", "device:<id>", "ip:<addr>"
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_once")]
+
+
+class DomainEvent(models.Model):
+    """A fact recorded in the same transaction as the change it describes."""
+
+    name = models.CharField(max_length=64, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class EventDelivery(models.Model):
+    """Marks that one consumer has handled one event; written in the consumer's transaction so a
+    replay is a no-op and a crash before commit leaves the event pending."""
+
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    consumer = models.CharField(max_length=128)
+    handled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "consumer"], name="event_delivered_once")
+        ]
+
+
+class ScheduledRun(models.Model):
+    """One due run of a periodic job; the unique key makes two schedulers enqueue it once."""
+
+    job = models.CharField(max_length=128)
+    due_at = models.DateTimeField()
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "due_at"], name="scheduled_run_once")]

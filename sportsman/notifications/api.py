@@ -1,0 +1,7 @@
+"""Notifications API: my inbox."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["notifications"])

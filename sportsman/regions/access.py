@@ -1,0 +1,211 @@
+"""The one answer to "may this actor do this here?".
+
+Built once per request, task or socket from the actor's role assignments (one query), expanded to
+subtrees by path prefix, and cached on the request. API operations, pages, websockets, tasks and
+exports all ask it; nothing else reads ``RoleAssignment``.
+
+Every view and API operation is marked with exactly one of:
+
+- ``@public``: anyone, logged in or not (the guard test lists these);
+- ``@for_self``: a logged-in user acting on their own data only;
+- ``@scoped(perm)``: staff holding ``perm`` somewhere; the view then narrows every query with
+  ``access.scope(...)`` / ``access.require(perm, region)``.
+
+A guard test walks every URL and operation and fails on one that carries no mark.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.db.models import Q, QuerySet
+
+from sportsman.core.errors import Forbidden, NotAuthenticated
+from sportsman.regions.models import Region, Role, RoleAssignment
+
+
+class Perm(StrEnum):
+    CONSOLE = "console.enter"
+    REGION_VIEW = "regions.view"
+    REGION_MANAGE = "regions.manage"
+    ROLE_MANAGE = "roles.manage"
+    AUDIT_VIEW = "audit.view"
+    RESIDENT_VIEW = "residents.view"
+    NOTIFY_PUBLISH = "notifications.publish"
+
+
+_ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
+_ALL_STAFF = frozenset(Role)
+
+# Which roles carry which permission. A permission held on a region covers its subtree.
+PERMISSIONS: dict[Perm, frozenset[Role]] = {
+    Perm.CONSOLE: _ALL_STAFF,
+    Perm.REGION_VIEW: _ALL_STAFF,
+    Perm.REGION_MANAGE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN}),
+    Perm.ROLE_MANAGE: _ADMINS,
+    Perm.AUDIT_VIEW: frozenset({Role.CITY_ADMIN}),
+    Perm.RESIDENT_VIEW: _ADMINS,
+    Perm.NOTIFY_PUBLISH: _ADMINS,
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    region_id: int
+    path: str
+    region_name: str
+    region_code: str
+    level: str
+
+
+class Access:
+    """What one actor may do where. Cheap to build; build one per request/task/socket."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self._grants: list[Grant] | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.user is not None and self.user.is_authenticated)
+
+    @property
+    def grants(self) -> list[Grant]:
+        if self._grants is None:
+            if not self.is_authenticated:
+                self._grants = []
+            else:
+                rows = (RoleAssignment.objects.filter(user_id=self.user.pk)
+                        .select_related("region").order_by("region__path", "role"))
+                self._grants = [
+                    Grant(r.role, r.region_id, r.region.path, r.region.name, r.region.code,
+                          r.region.level)
+                    for r in rows
+                ]
+        return self._grants
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.grants)
+
+    def roots(self, perm: Perm) -> list[Grant]:
+        """The topmost grants carrying ``perm``: no root lies inside another."""
+        roles = PERMISSIONS[perm]
+        out: list[Grant] = []
+        for g in sorted((g for g in self.grants if g.role in roles), key=lambda g: len(g.path)):
+            if not any(g.path.startswith(r.path) for r in out):
+                out.append(g)
+        return out
+
+    def can(self, perm: Perm, region: Region | None) -> bool:
+        if region is None:
+            return False
+        return any(region.path.startswith(g.path) for g in self.roots(perm))
+
+    def has_anywhere(self, perm: Perm) -> bool:
+        return bool(self.roots(perm))
+
+    def require_login(self) -> None:
+        if not self.is_authenticated:
+            raise NotAuthenticated()
+
+    def require_anywhere(self, perm: Perm) -> None:
+        self.require_login()
+        if not self.has_anywhere(perm):
+            raise Forbidden()
+
+    def require(self, perm: Perm, region: Region | None) -> None:
+        self.require_login()
+        if not self.can(perm, region):
+            raise Forbidden()
+
+    def region_q(self, perm: Perm, field: str = "region") -> Q:
+        """A filter for rows whose ``field`` (a Region FK, or "" for Region itself) lies in scope."""
+        prefix = f"{field}__path__startswith" if field else "path__startswith"
+        q = Q(pk__in=[])
+        for g in self.roots(perm):
+            q |= Q(**{prefix: g.path})
+        return q
+
+    def scope[M](self, qs: QuerySet[M], perm: Perm, field: str = "region") -> QuerySet[M]:
+        roots = self.roots(perm)
+        if not roots:
+            return qs.none()
+        return qs.filter(self.region_q(perm, field))
+
+    def regions(self, perm: Perm) -> QuerySet[Region]:
+        return self.scope(Region.objects.all(), perm, field="")
+
+    def root_regions(self, perm: Perm) -> QuerySet[Region]:
+        return Region.objects.filter(id__in=[g.region_id for g in self.roots(perm)]).order_by("path")
+
+
+def access_for(request: Any) -> Access:
+    """The request's Access, built on first use and rebuilt if the user changed (login/logout)."""
+    user = getattr(request, "user", None)
+    cached: Access | None = getattr(request, "_sportsman_access", None)
+    if cached is None or cached.user is not user:
+        cached = Access(user)
+        request._sportsman_access = cached
+    return cached
+
+
+def access_for_user(user: Any) -> Access:
+    """For tasks and sockets: re-enter the actor's scope from a user (never a stored Access)."""
+    return Access(user)
+
+
+# --- marks: every entry point carries one (see the guard test) --------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+ACCESS_MARK = "_sportsman_access_mark"
+
+
+def public(view: F) -> F:
+    """Anyone may call this, logged in or not."""
+    setattr(view, ACCESS_MARK, ("public", None))
+    return view
+
+
+def for_self(view: F) -> F:
+    """A logged-in user, acting only on their own data."""
+    @functools.wraps(view)
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+        access_for(request).require_login()
+        return view(request, *args, **kwargs)
+
+    setattr(wrapper, ACCESS_MARK, ("self", None))
+    return wrapper  # type: ignore[return-value]
+
+
+def scoped(perm: Perm) -> Callable[[F], F]:
+    """Staff holding ``perm`` on some region; the view narrows to that subtree via Access."""
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
+            access_for(request).require_anywhere(perm)
+            return view(request, *args, **kwargs)
+
+        setattr(wrapper, ACCESS_MARK, ("scoped", perm))
+        return wrapper  # type: ignore[return-value]
+    return decorate
+
+
+def mark_of(view: Any) -> tuple[str, Perm | None] | None:
+    seen: set[int] = set()
+    while view is not None and id(view) not in seen:
+        seen.add(id(view))
+        mark = getattr(view, ACCESS_MARK, None)
+        if mark is not None:
+            return mark
+        view = getattr(view, "__wrapped__", None) or getattr(view, "view_class", None)
+    return None
+
+
+def roles_of(user: Any) -> Iterable[Grant]:
+    return Access(user).grants
