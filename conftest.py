@@ -17,3 +17,10 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _private_var_dir(settings, tmp_path):
+    """Outboxes and media go to a temporary folder per test."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.EMAIL_FILE_PATH = tmp_path / "var" / "outbox" / "email"

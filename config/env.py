@@ -90,9 +90,12 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict:
         else:
             name = path.lstrip("/") or str(sqlite_default)
         Path(name).parent.mkdir(parents=True, exist_ok=True)
+        # Tests use a file too (concurrency tests need real locking), one per test process.
+        test_name = str(Path(name).parent / f"test-{os.getpid()}.sqlite3")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,
+            "TEST": {"NAME": test_name},
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

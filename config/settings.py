@@ -154,7 +154,7 @@ SECURE_CSP = {
 }
 
 # Outbound channels: each names a backend class with a working local implementation.
-SMS_BACKEND = env_str("SMS_BACKEND", "sportsman.accounts.sms.OutboxSmsBackend")
+SMS_BACKEND = env_str("SMS_BACKEND", "sportsman.notifications.backends.OutboxSmsBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, minimum=30)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "outbox" / "email"

@@ -27,10 +27,26 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(phone, password, **extra)
 
 
+class Sex(models.TextChoices):
+    FEMALE = "F", _("female")
+    MALE = "M", _("male")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     phone_hash = models.CharField(max_length=64, unique=True, editable=False)
     phone_encrypted = models.TextField(editable=False)
     nickname = models.CharField(_("nickname"), max_length=32, blank=True)
+    real_name_encrypted = models.TextField(blank=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
+    home_community = models.ForeignKey(
+        "regions.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="residents",
+        verbose_name=_("home community"),
+    )
+    interests = models.ManyToManyField("core.Sport", blank=True, related_name="fans",
+                                       verbose_name=_("sports interests"))
+    hide_from_rankings = models.BooleanField(_("hide me from rankings"), default=False)
+    large_text = models.BooleanField(_("large text"), default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -54,6 +70,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def masked_phone(self) -> str:
         return crypto.mask_phone(self.phone)
 
+    def set_real_name(self, name: str) -> None:
+        self.real_name_encrypted = crypto.encrypt(name) if name else ""
+
+    @property
+    def real_name(self) -> str:
+        return crypto.decrypt(self.real_name_encrypted) if self.real_name_encrypted else ""
+
     @property
     def is_staff(self) -> bool:  # Django admin is not mounted; staff power comes from roles
         return False
@@ -68,3 +91,22 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
+
+
+class Consent(models.Model):
+    """What the resident agreed to, which version of the text, and when (PIPL)."""
+
+    class Purpose(models.TextChoices):
+        TERMS = "terms", _("terms of service")
+        PRIVACY = "privacy", _("privacy policy")
+        LOCATION = "location", _("use of my location")
+        RECOMMEND = "recommend", _("personalised recommendations")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    version = models.CharField(max_length=16)
+    granted = models.BooleanField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]

@@ -101,3 +101,34 @@ class ScheduledRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "due_at"], name="scheduled_run_once")]
+
+
+class Sport(models.Model):
+    """The sports catalogue (DOMAIN.md §6), shared by profiles, facilities, groups and events."""
+
+    class Family(models.TextChoices):
+        DANCE = "dance", _("dance and fitness")
+        TRADITIONAL = "traditional", _("traditional")
+        BALL = "ball", _("ball sports")
+        ENDURANCE = "endurance", _("endurance")
+        MIND = "mind", _("mind sports")
+        OTHER = "other", _("other")
+
+    slug = models.SlugField(max_length=32, unique=True)
+    name_zh = models.CharField(max_length=32)
+    name_en = models.CharField(max_length=64)
+    family = models.CharField(max_length=16, choices=Family.choices)
+    skews_older = models.BooleanField(default=False)
+    openactive_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["family", "slug"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_zh if (get_language() or "zh").startswith("zh") else self.name_en
