@@ -23,4 +23,91 @@ def _clear_cache():
 def _private_var_dir(settings, tmp_path):
     """Outboxes and media go to a temporary folder per test."""
     settings.VAR_DIR = tmp_path / "var"
-    settings.EMAIL_FILE_PATH = tmp_path / "var" / "outbox" / "email"
+    settings.MAILERS = {"default": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(tmp_path / "var" / "outbox" / "email")},
+    }}
+
+
+class Tree:
+    """A small region tree with staff at every level, for scope tests:
+
+    city 嘉兴 ─ district 南湖 (d1) ─ town 新嘉 (t1) ─ communities 花园 (k1), 新南 (k2)
+                               └─ town 东栅 (t2) ─ community 湘城 (k3)
+             └─ district 秀洲 (d2) ─ town 新塍 (t3) ─ community 蓬莱 (k4)
+    plus a second city 湖州 (other_city) with one district.
+    """
+
+    def __init__(self) -> None:
+        from sportsman.accounts.models import User
+        from sportsman.regions.models import Region, RoleAssignment
+
+        def region(code: str, name: str, level: str, parent=None):
+            r = Region.objects.create(code=code, edition=2023, name=name, level=level,
+                                      parent=parent, path="")
+            r.path = (parent.path if parent else "/") + f"{r.pk}/"
+            r.save(update_fields=["path"])
+            return r
+
+        self.city = region("330400000000", "嘉兴市", "city")
+        self.d1 = region("330402000000", "南湖区", "district", self.city)
+        self.d2 = region("330411000000", "秀洲区", "district", self.city)
+        self.t1 = region("330402009000", "新嘉街道", "town", self.d1)
+        self.t2 = region("330402013000", "东栅街道", "town", self.d1)
+        self.t3 = region("330411104000", "新塍镇", "town", self.d2)
+        self.k1 = region("330402009034", "花园社区", "community", self.t1)
+        self.k2 = region("330402009035", "新南社区", "community", self.t1)
+        self.k3 = region("330402013009", "湘城社区", "community", self.t2)
+        self.k4 = region("330411104008", "蓬莱社区", "community", self.t3)
+        self.other_city = region("330500000000", "湖州市", "city")
+        self.other_district = region("330502000000", "吴兴区", "district", self.other_city)
+
+        seq = iter(range(13700000000, 13700001000))
+
+        def user(role: str | None = None, region_=None, **extra):
+            u = User.objects.create_user(str(next(seq)), "pw-123456789", **extra)
+            if role:
+                RoleAssignment.objects.create(user=u, role=role, region=region_)
+            return u
+
+        self.user = user
+        self.resident = user(home_community=self.k1, nickname="resident")
+        self.city_admin = user("city_admin", self.city)
+        self.district_admin = user("district_admin", self.d1)
+        self.sibling_district_admin = user("district_admin", self.d2)
+        self.town_admin = user("town_admin", self.t1)
+        self.sibling_town_admin = user("town_admin", self.t2)
+        self.community_admin = user("community_admin", self.k1)
+        self.sibling_community_admin = user("community_admin", self.k2)
+        self.other_city_admin = user("city_admin", self.other_city)
+        self.venue_manager = user("venue_manager", self.k1)
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    return Tree()
+
+
+@pytest.fixture
+def api_client():
+    """A Django test client speaking JSON with a bearer token: ``api_client.as_user(u)``."""
+    from django.test import Client
+
+    from sportsman.accounts.auth import issue_token
+
+    class ApiClient(Client):
+        def as_user(self, user):
+            token = issue_token(user) if user is not None else None
+            client = ApiClient()
+            if token:
+                client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+            return client
+
+        def json(self, method: str, path: str, data=None, **extra):
+            import json as _json
+
+            body = _json.dumps(data) if data is not None else None
+            return getattr(self, method.lower())(path, data=body,
+                                                  content_type="application/json", **extra)
+
+    return ApiClient()

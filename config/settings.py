@@ -156,8 +156,20 @@ SECURE_CSP = {
 # Outbound channels: each names a backend class with a working local implementation.
 SMS_BACKEND = env_str("SMS_BACKEND", "sportsman.notifications.backends.OutboxSmsBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, minimum=30)
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = VAR_DIR / "outbox" / "email"
+_email_backend = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+if _email_backend.endswith("smtp.EmailBackend"):
+    _email_options: dict = {
+        "host": env_str("EMAIL_HOST", "127.0.0.1"),
+        "port": env_int("EMAIL_PORT", 25, minimum=1, maximum=65535),
+        "username": env_str("EMAIL_USER", ""),
+        "password": env_str("EMAIL_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+    }
+elif _email_backend.endswith("filebased.EmailBackend"):
+    _email_options = {"file_path": str(VAR_DIR / "outbox" / "email")}
+else:
+    _email_options = {}
+MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@sportsman.local")
 
 LOGGING = {
