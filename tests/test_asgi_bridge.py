@@ -1,0 +1,80 @@
+"""The one ASGI entry point: HTTP through the one-hop WSGI bridge, lifespan, body limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+
+def _call(scope_extra: dict, body_chunks: list[bytes]) -> tuple[int, dict, bytes]:
+    from config.asgi import application
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "headers": [],
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "root_path": ""}
+    scope.update(scope_extra)
+    incoming = [{"type": "http.request", "body": chunk, "more_body": i < len(body_chunks) - 1}
+                for i, chunk in enumerate(body_chunks or [b""])]
+    sent: list[dict] = []
+
+    async def receive():
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(application(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+
+
+def test_http_goes_through_the_bridge_to_django():
+    status, headers, body = _call({"path": "/api/v1/health"}, [])
+    assert status == 200
+    assert json.loads(body) == {"ok": True}
+    assert headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_post_body_reaches_the_view_whole():
+    payload = json.dumps({"phone": "13812345678", "password": "not-the-password"}).encode()
+    status, _, body = _call(
+        {"method": "POST", "path": "/api/v1/auth/login",
+         "headers": [(b"content-type", b"application/json"), (b"accept-language", b"en")]},
+        [payload[:10], payload[10:]],
+    )
+    assert status == 401
+    assert json.loads(body)["code"] == "bad_credentials"
+
+
+def test_query_string_and_non_ascii_path_survive_the_bridge():
+    status, _, body = _call({"path": "/api/v1/nowhere/花园", "query_string": b"a=1&b=%E4%B8%AD"}, [])
+    assert status == 404
+
+
+def test_an_oversized_body_is_refused_before_django(settings):
+    from config import asgi
+
+    big = b"x" * (asgi.MAX_BODY_BYTES + 1)
+    status, _, body = _call({"method": "POST", "path": "/api/v1/auth/login"}, [big])
+    assert status == 413
+    assert json.loads(body)["code"] == "too_large"
+
+
+def test_lifespan_startup_and_shutdown_complete():
+    from config.asgi import application
+
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict] = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(application({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
