@@ -84,11 +84,8 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict:
         url = f"sqlite:///{sqlite_default}"
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path)
-        if url.startswith("sqlite:////"):
-            name = path
-        else:
-            name = path.lstrip("/") or str(sqlite_default)
+        # sqlite:///relative/file and sqlite:////absolute/file, as SQLAlchemy spells them.
+        name = unquote(parsed.path)[1:] or str(sqlite_default)
         Path(name).parent.mkdir(parents=True, exist_ok=True)
         # Tests use a file too (concurrency tests need real locking), one per test process.
         test_name = str(Path(name).parent / f"test-{os.getpid()}.sqlite3")
