@@ -110,3 +110,52 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+
+class SmsPurpose(models.TextChoices):
+    REGISTER = "register", _("registration")
+    RESET = "reset", _("password reset")
+
+
+class SmsCode(models.Model):
+    """One SMS sent to confirm a number: its code (keyed hash only) or, when no code was due
+    (registering a taken number, resetting an unknown one), a notice with an empty ``code_hash``.
+
+    The rows are also the SMS rate limiter's memory: limits count them per number and per IP, so
+    they hold across processes. Only the newest code of a (number, purpose) can be used."""
+
+    phone_hash = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=16, choices=SmsPurpose.choices)
+    code_hash = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone_hash", "created_at"], name="smscode_phone_at"),
+            models.Index(fields=["ip", "created_at"], name="smscode_ip_at"),
+        ]
+
+
+class LoginAttempt(models.Model):
+    """One password check. Written as PENDING before the password is checked, so concurrent
+    guesses count against each other (see docs/accounts.md, "Throttling")."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("pending")
+        OK = "ok", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    phone_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.PENDING)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone_hash", "at"], name="loginattempt_phone_at"),
+            models.Index(fields=["ip", "at"], name="loginattempt_ip_at"),
+        ]
