@@ -156,6 +156,8 @@ SECURE_CSP = {
 # Outbound channels: each names a backend class with a working local implementation.
 SMS_BACKEND = env_str("SMS_BACKEND", "sportsman.notifications.backends.OutboxSmsBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, minimum=30)
+WEBPUSH_BACKEND = env_str("WEBPUSH_BACKEND",
+                          "sportsman.notifications.backends.OutboxWebPushBackend")
 _email_backend = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 if _email_backend.endswith("smtp.EmailBackend"):
     _email_options: dict = {
