@@ -44,7 +44,12 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["actor", "-at"]), models.Index(fields=["region", "-at"])]
+        indexes = [
+            models.Index(fields=["actor", "-at"]),
+            models.Index(fields=["region", "-at"]),
+            # Keyset pagination walks (at, id) downwards.
+            models.Index(fields=["-at", "-id"], name="audit_at_id_desc"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
@@ -67,14 +72,23 @@ class IdempotencyKey(models.Model):
 
 
 class DomainEvent(models.Model):
-    """A fact recorded in the same transaction as the change it describes."""
+    """A fact recorded in the same transaction as the change it describes.
+
+    ``settled_at`` is set once every consumer registered for ``name`` has handled the event;
+    until then the event is pending and every dispatch (and the periodic sweep) retries it."""
 
     name = models.CharField(max_length=64, db_index=True)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The dispatcher's candidate query: pending events in id order, kept small.
+            models.Index(fields=["id"], condition=models.Q(settled_at__isnull=True),
+                         name="domainevent_pending"),
+        ]
 
 
 class EventDelivery(models.Model):
@@ -101,6 +115,7 @@ class ScheduledRun(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "due_at"], name="scheduled_run_once")]
+        indexes = [models.Index(fields=["due_at"], name="scheduledrun_due_at")]
 
 
 class Sport(models.Model):
