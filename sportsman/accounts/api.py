@@ -1,26 +1,65 @@
-"""Accounts API: log in for a bearer token, log out, and my profile."""
+"""Accounts API: SMS codes, registration, log-in for a bearer token, my profile, my data, and
+the staff view of residents. Every operation parses input and calls ``services``."""
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from datetime import datetime
+from typing import Annotated, Any
 
-from sportsman.core.errors import DomainError
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field, StringConstraints
+
+from sportsman.accounts import services
 from sportsman.core.schemas import In, Ok
-from sportsman.regions.access import access_for, for_self, public
+from sportsman.regions.access import Perm, access_for, for_self, public, scoped
 
 router = Router(tags=["accounts"])
+
+# Passwords are taken exactly as typed (the base schema strips other strings).
+Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=128)]
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# --- schemas -------------------------------------------------------------------------------
 
 
 class LoginIn(In):
     phone: str
-    password: str
+    password: Password
 
 
 class TokenOut(Schema):
     token: str
+
+
+class RegisteredOut(Schema):
+    id: int
+    token: str
+
+
+class SmsCodeIn(In):
+    phone: str
+    purpose: str
+
+
+class RegisterIn(In):
+    phone: str
+    code: str
+    password: Password
+    nickname: str = ""
+    home_community_id: int | None = None
+    interests: list[str] = Field(default_factory=list, max_length=50)
+    consents: dict[str, bool] = Field(default_factory=dict)
+
+
+class PasswordResetIn(In):
+    phone: str
+    code: str
+    new_password: Password
 
 
 class RoleOut(Schema):
@@ -37,20 +76,118 @@ class MeOut(Schema):
     roles: list[RoleOut]
 
 
-class BadCredentials(DomainError):
-    status = 401
-    code = "bad_credentials"
-    default_message = _("The phone number or password is wrong.")
+class RegionRefOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class ConsentOut(Schema):
+    granted: bool
+    version: str
+    at: datetime
+
+
+class ProfileOut(Schema):
+    id: int
+    phone: str
+    nickname: str
+    real_name: str
+    sex: str
+    birth_year: int | None
+    home_community: RegionRefOut | None
+    interests: list[str]
+    hide_from_rankings: bool
+    large_text: bool
+    consents: dict[str, ConsentOut]
+
+
+class ProfileIn(In):
+    nickname: str | None = None
+    real_name: str | None = None
+    sex: str | None = None
+    birth_year: int | None = None
+    home_community_id: int | None = None
+    interests: list[str] | None = Field(default=None, max_length=50)
+    hide_from_rankings: bool | None = None
+    large_text: bool | None = None
+
+
+class ConsentIn(In):
+    granted: bool
+    version: str = services.CURRENT_CONSENT_VERSION
+
+
+class PasswordIn(In):
+    password: Password
+
+
+class ResidentOut(Schema):
+    id: int
+    nickname: str
+    phone_masked: str
+    home_community: RegionRefOut | None
+
+
+class ResidentDetailOut(ResidentOut):
+    sex: str
+    birth_year: int | None
+    interests: list[str]
+    date_joined: datetime
+
+
+class ResidentPageOut(Schema):
+    items: list[ResidentOut]
+    next_cursor: int | None
+
+
+class ResidentFilters(Schema):
+    region: int | None = None
+    q: str | None = Field(default=None, max_length=32)
+    cursor: int | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class PhoneOut(Schema):
+    phone: str
+
+
+def _region_ref(region: Any) -> dict | None:
+    return {"id": region.pk, "code": region.code, "name": region.name} if region else None
+
+
+def _profile(user: Any) -> dict:
+    return {
+        "id": user.pk,
+        "phone": user.phone,
+        "nickname": user.nickname,
+        "real_name": user.real_name,
+        "sex": user.sex,
+        "birth_year": user.birth_year,
+        "home_community": _region_ref(user.home_community),
+        "interests": sorted(user.interests.values_list("slug", flat=True)),
+        "hide_from_rankings": user.hide_from_rankings,
+        "large_text": user.large_text,
+        "consents": services.current_consents(user),
+    }
+
+
+def _resident(user: Any) -> dict:
+    return {"id": user.pk, "nickname": user.nickname, "phone_masked": user.masked_phone,
+            "home_community": _region_ref(user.home_community)}
+
+
+# --- auth ----------------------------------------------------------------------------------
 
 
 @router.post("/auth/login", auth=None, response={200: TokenOut}, tags=["auth"])
 @public
 def login(request: HttpRequest, data: LoginIn):
+    """A bearer token for the number and password. Throttled after repeated failures (429
+    with Retry-After), even for the right password."""
     from sportsman.accounts.auth import issue_token
 
-    user = authenticate(request, phone=data.phone, password=data.password)
-    if user is None:
-        raise BadCredentials()
+    user = services.check_login(phone=data.phone, password=data.password, ip=_ip(request))
     return {"token": issue_token(user, user_agent=request.META.get("HTTP_USER_AGENT", ""))}
 
 
@@ -69,6 +206,41 @@ def logout(request: HttpRequest):
     return {"ok": True}
 
 
+@router.post("/auth/sms-code", auth=None, response={202: Ok}, tags=["auth"])
+@public
+def sms_code(request: HttpRequest, data: SmsCodeIn):
+    """Send a code for "register" or "reset". The answer is the same whether or not the number
+    has an account."""
+    services.request_sms_code(phone=data.phone, purpose=data.purpose, ip=_ip(request))
+    return 202, {"ok": True}
+
+
+@router.post("/auth/register", auth=None, response={201: RegisteredOut}, tags=["auth"])
+@public
+def register(request: HttpRequest, data: RegisterIn):
+    """Create an account from a confirmed number; answers with a bearer token."""
+    from sportsman.accounts.auth import issue_token
+
+    user = services.register(phone=data.phone, code=data.code, password=data.password,
+                             nickname=data.nickname, ip=_ip(request),
+                             home_community_id=data.home_community_id,
+                             interests=data.interests, consents=data.consents)
+    token = issue_token(user, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return 201, {"id": user.pk, "token": token}
+
+
+@router.post("/auth/password-reset", auth=None, response={200: Ok}, tags=["auth"])
+@public
+def password_reset(request: HttpRequest, data: PasswordResetIn):
+    """Set a new password with a "reset" code; every token of the account is revoked."""
+    services.reset_password(phone=data.phone, code=data.code, new_password=data.new_password,
+                            ip=_ip(request))
+    return {"ok": True}
+
+
+# --- me ------------------------------------------------------------------------------------
+
+
 @router.get("/me", response=MeOut)
 @for_self
 def me(request: HttpRequest):
@@ -81,3 +253,88 @@ def me(request: HttpRequest):
         "roles": [{"role": g.role, "region_code": g.region_code, "region_name": g.region_name,
                    "region_level": g.level} for g in grants],
     }
+
+
+@router.get("/me/profile", response=ProfileOut)
+@for_self
+def my_profile(request: HttpRequest):
+    return _profile(request.user)
+
+
+@router.patch("/me/profile", response=ProfileOut)
+@for_self
+def update_my_profile(request: HttpRequest, data: ProfileIn):
+    """Change the fields sent; fields left out keep their value, null clears
+    ``birth_year`` and ``home_community_id``."""
+    changes = data.model_dump(exclude_unset=True)
+    for flag in ("nickname", "real_name", "sex", "interests", "hide_from_rankings",
+                 "large_text"):
+        if flag in changes and changes[flag] is None:  # these cannot be null
+            changes[flag] = "" if flag in ("nickname", "real_name", "sex") else (
+                [] if flag == "interests" else False)
+    user = services.update_profile(user=request.user, **changes)
+    return _profile(user)
+
+
+@router.get("/me/export", response=dict[str, Any])
+@for_self
+def my_export(request: HttpRequest):
+    """Everything we hold about me, as JSON."""
+    return services.export_data(user=request.user)
+
+
+@router.post("/me/delete", response={200: Ok})
+@for_self
+def delete_me(request: HttpRequest, data: PasswordIn):
+    """Delete my account, confirmed by my password."""
+    services.delete_account(user=request.user, password=data.password)
+    if hasattr(request, "session"):
+        request.session.flush()
+    return {"ok": True}
+
+
+@router.put("/me/consents/{purpose}", response=ConsentOut)
+@for_self
+def set_my_consent(request: HttpRequest, purpose: str, data: ConsentIn):
+    consent = services.set_consent(user=request.user, purpose=purpose, granted=data.granted,
+                                   version=data.version)
+    return {"granted": consent.granted, "version": consent.version, "at": consent.at}
+
+
+# --- staff: residents ----------------------------------------------------------------------
+
+
+@router.get("/residents", response=ResidentPageOut, tags=["staff"])
+@scoped(Perm.RESIDENT_VIEW)
+def residents(request: HttpRequest, filters: Query[ResidentFilters]):
+    """Residents whose home community is in my scope, by id, ``limit`` at a time; pass
+    ``next_cursor`` back as ``cursor`` for the next page. Phones are masked."""
+    qs = services.list_residents_for(access_for(request), region_id=filters.region, q=filters.q)
+    if filters.cursor is not None:
+        qs = qs.filter(pk__gt=filters.cursor)
+    page = list(qs[: filters.limit + 1])
+    more = len(page) > filters.limit
+    page = page[: filters.limit]
+    return {"items": [_resident(u) for u in page],
+            "next_cursor": page[-1].pk if more else None}
+
+
+@router.get("/residents/{user_id}", response=ResidentDetailOut, tags=["staff"])
+@scoped(Perm.RESIDENT_VIEW)
+def resident(request: HttpRequest, user_id: int):
+    """One resident in my scope (phone masked). Sex and birth year are personal data: the
+    view is written to the audit log."""
+    user = services.view_resident(access=access_for(request), actor=request.user,
+                                  user_id=user_id, request=request)
+    return {**_resident(user), "sex": user.sex, "birth_year": user.birth_year,
+            "interests": sorted(user.interests.values_list("slug", flat=True)),
+            "date_joined": user.date_joined}
+
+
+@router.post("/residents/{user_id}/reveal-phone", response=PhoneOut, tags=["staff"])
+@scoped(Perm.RESIDENT_VIEW)
+def reveal_phone(request: HttpRequest, user_id: int):
+    """The full number of a resident in my scope; written to the audit log."""
+    phone = services.reveal_phone(access=access_for(request), actor=request.user,
+                                  user_id=user_id, request=request)
+    return {"phone": phone}

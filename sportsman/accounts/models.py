@@ -40,8 +40,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     home_community = models.ForeignKey(
-        "regions.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="residents",
-        verbose_name=_("home community"),
+        "regions.Region", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="residents", verbose_name=_("home community"),
     )
     interests = models.ManyToManyField("core.Sport", blank=True, related_name="fans",
                                        verbose_name=_("sports interests"))
@@ -92,6 +92,9 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
 
+    def __str__(self) -> str:
+        return f"token {self.pk} of user {self.user_id}"
+
 
 class Consent(models.Model):
     """What the resident agreed to, which version of the text, and when (PIPL)."""
@@ -110,6 +113,9 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {'granted' if self.granted else 'withdrawn'} v{self.version}"
 
 
 class SmsPurpose(models.TextChoices):
@@ -139,6 +145,9 @@ class SmsCode(models.Model):
             models.Index(fields=["ip", "created_at"], name="smscode_ip_at"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.purpose} code {self.pk}"
+
 
 class LoginAttempt(models.Model):
     """One password check. Written as PENDING before the password is checked, so concurrent
@@ -159,3 +168,6 @@ class LoginAttempt(models.Model):
             models.Index(fields=["phone_hash", "at"], name="loginattempt_phone_at"),
             models.Index(fields=["ip", "at"], name="loginattempt_ip_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"log-in {self.outcome} at {self.at:%Y-%m-%d %H:%M:%S}"

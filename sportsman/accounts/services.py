@@ -629,6 +629,16 @@ def get_resident_for(access: Access, *, user_id: int) -> User:
     return user
 
 
+def view_resident(*, access: Access, actor: User, user_id: int, request: Any = None) -> User:
+    """One resident in the actor's scope, for the staff detail view (phone still masked). Sex,
+    birth year and interests are personal data, so the look is written to the audit log."""
+    with transaction.atomic():
+        user = get_resident_for(access, user_id=user_id)
+        audit.record_view(actor=actor, subject=user, what="profile", request=request,
+                          region=user.home_community)
+    return user
+
+
 def reveal_phone(*, access: Access, actor: User, user_id: int, request: Any = None) -> str:
     """The full number of a resident in the actor's scope; writes an audit VIEW entry in the
     same transaction, so no number is shown without its record."""
