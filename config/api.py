@@ -131,11 +131,13 @@ def _register_routers() -> None:
     from sportsman.accounts.api import router as accounts_router
     from sportsman.core.api import router as core_router
     from sportsman.notifications.api import router as notifications_router
+    from sportsman.regions.api import roles_router
     from sportsman.regions.api import router as regions_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", core_router)
     api.add_router("/regions", regions_router)
+    api.add_router("/roles", roles_router)
     api.add_router("/notifications", notifications_router)
 
 

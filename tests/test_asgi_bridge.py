@@ -51,7 +51,8 @@ def test_a_chunked_post_body_reaches_the_view_whole():
 
 
 def test_query_string_and_non_ascii_path_survive_the_bridge():
-    status, _, body = _call({"path": "/api/v1/nowhere/花园", "query_string": b"a=1&b=%E4%B8%AD"}, [])
+    status, _, _body = _call({"path": "/api/v1/nowhere/花园",
+                              "query_string": b"a=1&b=%E4%B8%AD"}, [])
     assert status == 404
 
 

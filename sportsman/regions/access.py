@@ -17,6 +17,7 @@ A guard test walks every URL and operation and fails on one that carries no mark
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -166,6 +167,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_MARK = "_sportsman_access_mark"
 
 
+def _keep_signature(wrapper: Any, view: Any) -> None:
+    """Ninja reads parameter types from the signature and resolves string annotations in the
+    function's module; the wrapper lives here, so hand it the view's resolved signature."""
+    try:
+        wrapper.__signature__ = inspect.signature(view, eval_str=True)
+    except NameError:  # a type defined later in its module: Ninja resolves it via __wrapped__
+        pass
+
+
 def public(view: F) -> F:
     """Anyone may call this, logged in or not."""
     setattr(view, ACCESS_MARK, ("public", None))
@@ -179,6 +189,7 @@ def for_self(view: F) -> F:
         access_for(request).require_login()
         return view(request, *args, **kwargs)
 
+    _keep_signature(wrapper, view)
     setattr(wrapper, ACCESS_MARK, ("self", None))
     return wrapper  # type: ignore[return-value]
 
@@ -191,6 +202,7 @@ def scoped(perm: Perm) -> Callable[[F], F]:
             access_for(request).require_anywhere(perm)
             return view(request, *args, **kwargs)
 
+        _keep_signature(wrapper, view)
         setattr(wrapper, ACCESS_MARK, ("scoped", perm))
         return wrapper  # type: ignore[return-value]
     return decorate

@@ -6,6 +6,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from sportsman.core.errors import NotFound
+from sportsman.core.schemas import In
+from sportsman.regions import roles
 from sportsman.regions.access import Perm, access_for, public, scoped
 from sportsman.regions.models import Region
 
@@ -47,3 +49,59 @@ def public_list(request: HttpRequest, parent: int | None = None):
     qs = Region.objects.filter(parent_id=parent) if parent else Region.objects.filter(
         parent__isnull=True)
     return list(qs.order_by("code")[:500])
+
+
+class RoleIn(In):
+    user_id: int
+    role: str
+    region_id: int
+
+
+class RoleAssignmentOut(Schema):
+    id: int
+    user_id: int
+    user_label: str
+    role: str
+    region_id: int
+    region_code: str
+    region_name: str
+
+    @staticmethod
+    def resolve_user_label(obj) -> str:
+        return obj.user.nickname or obj.user.masked_phone
+
+    @staticmethod
+    def resolve_region_code(obj) -> str:
+        return obj.region.code
+
+    @staticmethod
+    def resolve_region_name(obj) -> str:
+        return obj.region.name
+
+
+roles_router = Router(tags=["roles"])
+
+
+@roles_router.get("", response=list[RoleAssignmentOut])
+@scoped(Perm.ROLE_MANAGE)
+def list_roles(request: HttpRequest, region_id: int | None = None, limit: int = 100,
+               offset: int = 0):
+    """Role assignments I may manage (within my subtree), optionally under one region."""
+    qs = roles.list_assignments_for(access_for(request), region_id=region_id)
+    limit = max(1, min(limit, 500))
+    return list(qs[offset:offset + limit])
+
+
+@roles_router.post("", response={201: RoleAssignmentOut})
+@scoped(Perm.ROLE_MANAGE)
+def grant(request: HttpRequest, data: RoleIn):
+    assignment = roles.grant_role(access=access_for(request), user_id=data.user_id,
+                                  role=data.role, region_id=data.region_id, request=request)
+    return 201, assignment
+
+
+@roles_router.delete("/{assignment_id}", response={204: None})
+@scoped(Perm.ROLE_MANAGE)
+def revoke(request: HttpRequest, assignment_id: int):
+    roles.revoke_role(access=access_for(request), assignment_id=assignment_id, request=request)
+    return 204, None

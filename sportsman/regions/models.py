@@ -98,3 +98,6 @@ class RoleAssignment(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role", "region"],
                                                name="role_assignment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.role}@{self.region_id}"
