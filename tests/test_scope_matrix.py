@@ -1,0 +1,128 @@
+"""The scope matrix: every staff operation, run as staff of the right region, of a sibling region,
+of the parent and of a child, as a resident and as an anonymous visitor.
+
+Each case acts on something inside town t1 (新嘉街道) — see ``Tree`` in conftest.py. "Allowed"
+means a 2xx answer that shows or changes the target; "refused" means 401 (anonymous), 403/404, or a
+2xx list that does not contain the target — and, for writes, nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ["right", "parent", "child", "sibling", "resident", "anonymous"]
+
+# Who plays each part, by the level at which the permission is naturally held.
+TOWN_LEVEL = {"right": "town_admin", "parent": "district_admin", "child": "community_admin",
+              "sibling": "sibling_town_admin", "resident": "resident", "anonymous": None}
+CITY_LEVEL = {"right": "city_admin", "parent": "city_admin", "child": "district_admin",
+              "sibling": "other_city_admin", "resident": "resident", "anonymous": None}
+
+
+@dataclass
+class Case:
+    name: str
+    call: Callable  # (client, tree, state) -> response
+    sees: Callable | None = None  # (response, tree, state) -> bool, for reads
+    changed: Callable | None = None  # (tree, state) -> bool, for writes
+    setup: Callable | None = None  # (tree) -> state
+    allowed: set[str] = field(default_factory=lambda: {"right", "parent"})
+    cast: dict = field(default_factory=lambda: TOWN_LEVEL)
+
+
+def _ids(response) -> set:
+    body = response.json()
+    rows = body.get("items", body) if isinstance(body, dict) else body
+    return {row["id"] for row in rows}
+
+
+def _role_setup(tree):
+    from sportsman.regions.models import RoleAssignment
+
+    return {"assignment": RoleAssignment.objects.get(user=tree.sibling_community_admin),
+            "newcomer": tree.user()}
+
+
+CASES: list[Case] = [
+    Case("regions.children of t1",
+         call=lambda c, t, s: c.get(f"/api/v1/regions/{t.t1.pk}/children"),
+         sees=lambda r, t, s: r.status_code == 200 and t.k2.pk in _ids(r)),
+    Case("regions.mine",
+         call=lambda c, t, s: c.get("/api/v1/regions/mine"),
+         sees=lambda r, t, s: r.status_code == 200 and bool(
+             _ids(r) & {t.t1.pk, t.d1.pk, t.city.pk}),
+         allowed={"right", "parent"}),
+    Case("roles.list (sees k2's community admin)",
+         setup=_role_setup,
+         call=lambda c, t, s: c.get("/api/v1/roles"),
+         sees=lambda r, t, s: r.status_code == 200 and s["assignment"].pk in _ids(r)),
+    Case("roles.grant on k2",
+         setup=_role_setup,
+         call=lambda c, t, s: c.json("post", "/api/v1/roles", {
+             "user_id": s["newcomer"].pk, "role": "community_admin", "region_id": t.k2.pk}),
+         changed=lambda t, s: s["newcomer"].role_assignments.exists()),
+    Case("roles.revoke on k2",
+         setup=_role_setup,
+         call=lambda c, t, s: c.delete(f"/api/v1/roles/{s['assignment'].pk}"),
+         changed=lambda t, s: not type(s["assignment"]).objects.filter(
+             pk=s["assignment"].pk).exists()),
+]
+
+
+def _extra_cases() -> list[Case]:
+    """Cases for operations whose modules may register more (see register_case)."""
+    return list(_REGISTERED)
+
+
+_REGISTERED: list[Case] = []
+
+
+def register_case(case: Case) -> Case:
+    _REGISTERED.append(case)
+    return case
+
+
+def _all_cases() -> list[Case]:
+    return CASES + _extra_cases()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("case", _all_cases(), ids=lambda c: c.name)
+def test_scope_matrix(tree, api_client, case: Case, actor: str):
+    state = case.setup(tree) if case.setup else {}
+    who = case.cast[actor]
+    client = api_client.as_user(getattr(tree, who)) if who else api_client
+    response = case.call(client, tree, state)
+    allowed = actor in case.allowed
+    if actor == "anonymous":
+        assert response.status_code == 401, response.content
+    elif allowed:
+        assert 200 <= response.status_code < 300, (actor, response.status_code, response.content)
+    else:
+        assert response.status_code in (200, 204, 403, 404), (actor, response.status_code)
+    if case.sees is not None:
+        assert case.sees(response, tree, state) is allowed, (actor, response.content[:300])
+    if case.changed is not None:
+        assert case.changed(tree, state) is allowed, actor
+
+
+def test_every_scoped_api_operation_is_in_the_matrix():
+    """A new scoped operation must be added to the matrix above."""
+    from tests.test_access_guard import api_operations
+
+    from sportsman.regions.access import mark_of
+
+    covered = {"/regions/{region_id}/children", "/regions/mine", "/roles", "/roles/{assignment_id}"}
+    covered |= COVERED_ELSEWHERE
+    scoped = {path for path, op in api_operations() if mark_of(op.view_func)[0] == "scoped"}
+    missing = sorted(scoped - covered)
+    assert not missing, "scoped operations missing from the matrix: " + ", ".join(missing)
+
+
+# Operations covered by matrix cases added below as the apps grow.
+COVERED_ELSEWHERE: set[str] = set()
