@@ -8,6 +8,7 @@ means a 2xx answer that shows or changes the target; "refused" means 401 (anonym
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,6 +49,16 @@ def _role_setup(tree):
             "newcomer": tree.user()}
 
 
+def _k2_resident(tree):
+    return {"resident": tree.user(home_community=tree.k2, nickname="k2-resident")}
+
+
+def _audited_views(tree, state) -> bool:
+    from sportsman.core.models import AuditEntry
+
+    return AuditEntry.objects.filter(kind="view", object_id=str(state["resident"].pk)).exists()
+
+
 CASES: list[Case] = [
     Case("regions.children of t1",
          call=lambda c, t, s: c.get(f"/api/v1/regions/{t.t1.pk}/children"),
@@ -71,6 +82,18 @@ CASES: list[Case] = [
          call=lambda c, t, s: c.delete(f"/api/v1/roles/{s['assignment'].pk}"),
          changed=lambda t, s: not type(s["assignment"]).objects.filter(
              pk=s["assignment"].pk).exists()),
+    Case("residents.list (sees a k2 resident)",
+         setup=_k2_resident,
+         call=lambda c, t, s: c.get("/api/v1/residents"),
+         sees=lambda r, t, s: r.status_code == 200 and s["resident"].pk in _ids(r)),
+    Case("residents.detail of a k2 resident",
+         setup=_k2_resident,
+         call=lambda c, t, s: c.get(f"/api/v1/residents/{s['resident'].pk}"),
+         sees=lambda r, t, s: r.status_code == 200 and r.json()["id"] == s["resident"].pk),
+    Case("residents.reveal-phone of a k2 resident",
+         setup=_k2_resident,
+         call=lambda c, t, s: c.post(f"/api/v1/residents/{s['resident'].pk}/reveal-phone"),
+         changed=_audited_views),
 ]
 
 
@@ -117,9 +140,11 @@ def test_every_scoped_api_operation_is_in_the_matrix():
 
     from sportsman.regions.access import mark_of
 
-    covered = {"/regions/{region_id}/children", "/regions/mine", "/roles", "/roles/{assignment_id}"}
+    covered = {"/regions/{region_id}/children", "/regions/mine", "/roles", "/roles/{assignment_id}",
+               "/residents", "/residents/{user_id}", "/residents/{user_id}/reveal-phone"}
     covered |= COVERED_ELSEWHERE
-    scoped = {path for path, op in api_operations() if mark_of(op.view_func)[0] == "scoped"}
+    scoped = {re.sub("/+", "/", "/" + path) for path, op in api_operations()
+              if mark_of(op.view_func)[0] == "scoped"}
     missing = sorted(scoped - covered)
     assert not missing, "scoped operations missing from the matrix: " + ", ".join(missing)
 
