@@ -1,0 +1,57 @@
+"""Reading the region tree: subtrees, ancestors, look-up by code.
+
+A subtree is a prefix match on the materialised path ("/1/7/93/"), one indexed range scan
+whatever the depth. Django's ``startswith`` compiles to ``LIKE ... ESCAPE`` on SQLite, which
+SQLite never answers from an index, so there the prefix becomes the equivalent range
+``path >= '/1/7/' AND path < '/1/70'`` (paths hold only digits and "/", compared bytewise).
+PostgreSQL keeps ``LIKE 'prefix%'``, served by the pattern-ops index of migration 0002 whatever
+the database collation. These selectors read the whole tree; region-scoped reads of an actor go
+through ``sportsman.regions.access``.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from sportsman.regions.models import Region
+
+
+def path_upper_bound(path: str) -> str:
+    """The smallest string above every path that starts with ``path``."""
+    return path[:-1] + chr(ord(path[-1]) + 1)
+
+
+def subtree_q(path: str, field: str = "") -> Q:
+    """Rows whose region lies in the subtree at ``path``; ``field`` names the Region foreign
+    key ("" for Region rows themselves)."""
+    column = f"{field}__path" if field else "path"
+    if connection.vendor == "sqlite":
+        return Q(**{f"{column}__gte": path, f"{column}__lt": path_upper_bound(path)})
+    return Q(**{f"{column}__startswith": path})
+
+
+def subtree(region: Region, *, include_self: bool = True) -> QuerySet[Region]:
+    """The region and every region below it (one indexed range query)."""
+    qs = Region.objects.filter(subtree_q(region.path))
+    return qs if include_self else qs.exclude(pk=region.pk)
+
+
+def ancestors(region: Region) -> QuerySet[Region]:
+    """The regions above ``region``, root first (primary-key look-ups from its path)."""
+    return Region.objects.filter(pk__in=region.ancestor_ids).order_by("path")
+
+
+def find_by_code(code: str, *, edition: int | None = None) -> Region | None:
+    """The region with this statistical code (2/4/6/9/12 digits); the newest edition unless
+    ``edition`` is given."""
+    from sportsman.regions.services import normalise_code
+
+    qs = Region.objects.filter(code=normalise_code(code))
+    if edition is not None:
+        qs = qs.filter(edition=edition)
+    return qs.order_by("-edition").first()
+
+
+def children(region: Region) -> QuerySet[Region]:
+    return Region.objects.filter(parent=region).order_by("code")
