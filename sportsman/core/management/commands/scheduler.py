@@ -21,6 +21,8 @@ logger = logging.getLogger("sportsman.core.scheduler")
 
 class Command(BaseCommand):
     help = "Enqueue periodic jobs when they fall due (exactly once across schedulers)."
+    # A daemon started beside the web server: it needs the models, not the URL conf and views.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run one tick and exit")
