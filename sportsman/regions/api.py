@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from sportsman.core.errors import NotFound
 from sportsman.core.schemas import In
@@ -97,11 +97,11 @@ def list_roles(request: HttpRequest, region_id: int | None = None, limit: int = 
 def grant(request: HttpRequest, data: RoleIn):
     assignment = roles.grant_role(access=access_for(request), user_id=data.user_id,
                                   role=data.role, region_id=data.region_id, request=request)
-    return 201, assignment
+    return Status(201, assignment)
 
 
 @roles_router.delete("/{assignment_id}", response={204: None})
 @scoped(Perm.ROLE_MANAGE)
 def revoke(request: HttpRequest, assignment_id: int):
     roles.revoke_role(access=access_for(request), assignment_id=assignment_id, request=request)
-    return 204, None
+    return Status(204, None)
