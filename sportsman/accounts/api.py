@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from sportsman.accounts import services
@@ -212,7 +212,7 @@ def sms_code(request: HttpRequest, data: SmsCodeIn):
     """Send a code for "register" or "reset". The answer is the same whether or not the number
     has an account."""
     services.request_sms_code(phone=data.phone, purpose=data.purpose, ip=_ip(request))
-    return 202, {"ok": True}
+    return Status(202, {"ok": True})
 
 
 @router.post("/auth/register", auth=None, response={201: RegisteredOut}, tags=["auth"])
@@ -226,7 +226,7 @@ def register(request: HttpRequest, data: RegisterIn):
                              home_community_id=data.home_community_id,
                              interests=data.interests, consents=data.consents)
     token = issue_token(user, user_agent=request.META.get("HTTP_USER_AGENT", ""))
-    return 201, {"id": user.pk, "token": token}
+    return Status(201, {"id": user.pk, "token": token})
 
 
 @router.post("/auth/password-reset", auth=None, response={200: Ok}, tags=["auth"])

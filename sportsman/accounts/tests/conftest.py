@@ -1,0 +1,34 @@
+"""Helpers for the accounts tests: send a code through the local SMS outbox and read it back."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def sms_code(django_capture_on_commit_callbacks):
+    """``sms_code(phone, purpose)`` asks for a code and returns it as the resident would read it
+    from the SMS (the code itself is stored only as a keyed hash)."""
+    from sportsman.accounts import services
+    from sportsman.notifications.backends import read_sms_outbox
+
+    def send(phone: str, purpose: str = "register", ip: str | None = "10.0.0.1") -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_sms_code(phone=phone, purpose=purpose, ip=ip)
+        text = read_sms_outbox(services.normalise_phone(phone))[-1]["text"]
+        return code_in(text)
+
+    return send
+
+
+def code_in(text: str) -> str:
+    match = re.search(r"(?<!\d)(\d{6})(?!\d)", text)
+    assert match, f"no code in {text!r}"
+    return match.group(1)
+
+
+@pytest.fixture
+def consents():
+    return {"terms": True, "privacy": True}
