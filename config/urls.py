@@ -7,5 +7,8 @@ from sportsman.regions.access import public
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/setlang/", public(set_language), name="set_language"),
+    path("accounts/", include("sportsman.accounts.urls")),
+    path("notifications/", include("sportsman.notifications.urls")),
+    path("console/", include("sportsman.regions.urls")),
     path("", include("sportsman.core.urls")),
 ]

@@ -1,0 +1,240 @@
+"""Resident account pages: register, log in and out, reset a password, my profile.
+
+Views validate form shape and call ``sportsman.accounts.services``; a service's ``DomainError``
+is shown on the form (throttling included). Nothing here reads or writes accounts tables directly
+except to read the logged-in user's own profile for display.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login as session_login
+from django.contrib.auth import logout as session_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sportsman.accounts import services
+from sportsman.accounts.forms import (
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SendCodeForm,
+)
+from sportsman.accounts.models import SmsPurpose
+from sportsman.core.errors import DomainError
+from sportsman.core.views import safe_next
+from sportsman.regions.access import for_self, public
+from sportsman.regions.models import Region
+
+SESSION_BACKEND = "sportsman.accounts.auth.PhoneBackend"
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _region_label(region_id: int | None) -> str:
+    if not region_id:
+        return ""
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None:
+        return ""
+    names = [r.name for r in region.ancestors() if r.level != "province"] + [region.name]
+    return " / ".join(names)
+
+
+@public
+@require_POST
+def send_code(request: HttpRequest) -> HttpResponse:
+    """Send an SMS code for registration or reset. HTMX gets a status line; without JS the
+    visitor goes back to the form with the number filled in."""
+    purpose = request.POST.get("purpose")
+    if purpose not in SmsPurpose.values:
+        purpose = SmsPurpose.REGISTER
+    form = SendCodeForm(request.POST)
+    ok = False
+    if form.is_valid():
+        try:
+            services.request_sms_code(phone=form.cleaned_data["phone"], purpose=purpose,
+                                      ip=client_ip(request))
+        except DomainError as exc:
+            text = str(exc.message)
+        else:
+            ok = True
+            text = _("If this number can receive a code, it has been sent. It is valid for "
+                     "5 minutes.")
+    else:
+        text = " ".join(str(e) for e in form.errors.get("phone", [])) or _("Check the number.")
+    if request.headers.get("HX-Request"):
+        return render(request, "accounts/_code_status.html", {"ok": ok, "text": text})
+    (messages.success if ok else messages.error)(request, text)
+    page = "accounts:register" if purpose == SmsPurpose.REGISTER else "accounts:forgot_password"
+    query = urlencode({"phone": request.POST.get("phone", "")})
+    return HttpResponseRedirect(f"{reverse(page)}?{query}")
+
+
+@public
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("accounts:profile"))
+    if request.method == "POST":
+        form = RegisterForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.register(
+                    phone=data["phone"], code=data["code"], password=data["password"],
+                    nickname=data["nickname"], ip=client_ip(request),
+                    home_community_id=data["home_community"] or None,
+                    interests=[s.slug for s in data["interests"]],
+                    consents=form.consents(),
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                session_login(request, user, backend=SESSION_BACKEND)
+                messages.success(request, _("Welcome! Your account is ready."))
+                return HttpResponseRedirect(reverse("accounts:profile"))
+    else:
+        form = RegisterForm(initial={"phone": request.GET.get("phone", "")})
+    return render(request, "accounts/register.html", {
+        "form": form, "home_label": _region_label(form["home_community"].value() or None)})
+
+
+@public
+def login(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, reverse("home"))
+    if request.method == "POST":
+        form = LoginForm(request.POST)
+        if form.is_valid():
+            try:
+                user = services.check_login(phone=form.cleaned_data["phone"],
+                                            password=form.cleaned_data["password"],
+                                            ip=client_ip(request))
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                session_login(request, user, backend=SESSION_BACKEND)
+                return HttpResponseRedirect(next_url)
+    else:
+        form = LoginForm()
+    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+@public
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    session_logout(request)
+    messages.success(request, _("You have logged out."))
+    return HttpResponseRedirect(reverse("home"))
+
+
+@public
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ResetPasswordForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.reset_password(phone=data["phone"], code=data["code"],
+                                        new_password=data["new_password"], ip=client_ip(request))
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("Your password has been changed. Please log in."))
+                return HttpResponseRedirect(reverse("accounts:login"))
+    else:
+        form = ResetPasswordForm(initial={"phone": request.GET.get("phone", "")})
+    return render(request, "accounts/forgot_password.html", {"form": form})
+
+
+@for_self
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(request, "accounts/profile.html", {
+        "profile_user": user,
+        "interests": list(user.interests.all()),
+        "home_label": _region_label(user.home_community_id),
+        "consents": _latest_consents(user),
+        "delete_form": DeleteAccountForm(),
+    })
+
+
+def _latest_consents(user) -> list:
+    seen: set[str] = set()
+    out = []
+    for consent in user.consents.all():  # newest first
+        if consent.purpose not in seen:
+            seen.add(consent.purpose)
+            out.append(consent)
+    return out
+
+
+@for_self
+def edit_profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_profile(
+                    user=user, nickname=data["nickname"], real_name=data["real_name"],
+                    sex=data["sex"], birth_year=data["birth_year"],
+                    home_community_id=data["home_community"] or None,
+                    interests=[s.slug for s in data["interests"]],
+                    hide_from_rankings=data["hide_from_rankings"], large_text=data["large_text"],
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                return HttpResponseRedirect(reverse("accounts:profile"))
+    else:
+        form = ProfileForm(initial={
+            "nickname": user.nickname, "real_name": user.real_name, "sex": user.sex,
+            "birth_year": user.birth_year, "home_community": user.home_community_id,
+            "interests": list(user.interests.all()),
+            "hide_from_rankings": user.hide_from_rankings, "large_text": user.large_text,
+        })
+    return render(request, "accounts/profile_edit.html", {
+        "form": form, "home_label": _region_label(form["home_community"].value() or None)})
+
+
+@for_self
+def export_my_data(request: HttpRequest) -> HttpResponse:
+    data = services.export_data(user=request.user)
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sportsman-my-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@for_self
+@require_POST
+def delete_my_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            services.delete_account(user=request.user, password=form.cleaned_data["password"])
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            session_logout(request)
+            messages.success(request, _("Your account and your personal data have been deleted."))
+            return HttpResponseRedirect(reverse("home"))
+    user = request.user
+    return render(request, "accounts/profile.html", {
+        "profile_user": user, "interests": list(user.interests.all()),
+        "home_label": _region_label(user.home_community_id),
+        "consents": _latest_consents(user), "delete_form": form,
+    }, status=400)

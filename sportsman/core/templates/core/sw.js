@@ -1,0 +1,25 @@
+// Sportsman service worker: caches the shell's static files; pages always come from the network
+// (they are personal and change), with a cached offline page when the network is gone.
+const CACHE = "sportsman-v1";
+const OFFLINE_URL = "/";
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(["/static/css/app.css", "/static/js/app.js"])).then(() => self.skipWaiting()));
+});
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k)))).then(() => self.clients.claim()));
+});
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(caches.match(req).then((hit) => hit || fetch(req).then((res) => {
+      const copy = res.clone();
+      caches.open(CACHE).then((cache) => cache.put(req, copy));
+      return res;
+    })));
+  } else if (req.mode === "navigate") {
+    event.respondWith(fetch(req).catch(() => caches.match(OFFLINE_URL)));
+  }
+});

@@ -1,0 +1,205 @@
+"""The staff console: region switcher, region summary, residents, audit log.
+
+The console works on one "current region" kept in the session. It is re-validated through
+``Access`` on every request (a role may have been withdrawn since it was chosen): a region
+outside the actor's ``REGION_VIEW`` subtrees is dropped and the first root taken instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from sportsman.accounts.models import User
+from sportsman.core.errors import Forbidden
+from sportsman.core.models import AuditEntry
+from sportsman.core.views import safe_next
+from sportsman.regions.access import Access, Perm, access_for, scoped
+from sportsman.regions.models import Region
+
+SESSION_REGION = "console_region_id"
+PAGE_SIZE = 50
+
+
+@dataclass
+class ConsoleState:
+    access: Access
+    region: Region
+    trail: list[Region]  # in-scope ancestors of ``region``, top first, without ``region``
+    roots: list[Region]
+    children: list[Region]
+
+
+def console_state(request: HttpRequest) -> ConsoleState:
+    access = access_for(request)
+    roots = list(access.root_regions(Perm.REGION_VIEW))
+    if not roots:
+        raise Forbidden()
+    region = None
+    region_id = request.session.get(SESSION_REGION)
+    if region_id is not None:
+        region = access.regions(Perm.REGION_VIEW).filter(pk=region_id).first()
+    if region is None:
+        region = roots[0]
+        request.session[SESSION_REGION] = region.pk
+    trail = [r for r in region.ancestors() if access.can(Perm.REGION_VIEW, r)]
+    children = list(region.children.order_by("code"))
+    return ConsoleState(access, region, trail, roots, children)
+
+
+def _render(request: HttpRequest, template: str, state: ConsoleState, section: str,
+            **context: Any) -> HttpResponse:
+    access = state.access
+    context.update({
+        "state": state, "section": section,
+        "can_audit": access.has_anywhere(Perm.AUDIT_VIEW),
+        "can_residents": access.has_anywhere(Perm.RESIDENT_VIEW),
+    })
+    return render(request, template, context)
+
+
+@scoped(Perm.REGION_VIEW)
+@require_POST
+def switch_region(request: HttpRequest) -> HttpResponse:
+    """Make ``region`` current; only a region inside the actor's subtrees may be chosen."""
+    try:
+        region_id = int(request.POST.get("region", ""))
+    except ValueError:
+        raise Forbidden() from None
+    region = access_for(request).regions(Perm.REGION_VIEW).filter(pk=region_id).first()
+    if region is None:
+        raise Forbidden()
+    request.session[SESSION_REGION] = region.pk
+    return HttpResponseRedirect(safe_next(request, reverse("console:home")))
+
+
+@scoped(Perm.CONSOLE)
+def home(request: HttpRequest) -> HttpResponse:
+    """The current region: its children, and residents counted by home community subtree."""
+    state = console_state(request)
+    region = state.region
+    # One grouped query: residents per home community inside the current region, folded into
+    # the children's subtrees here (at most a few thousand communities under a city).
+    per_community = (
+        state.access.scope(User.objects.filter(is_active=True), Perm.REGION_VIEW,
+                           field="home_community")
+        .filter(home_community__path__startswith=region.path)
+        .values("home_community__path").annotate(n=Count("id"))
+    )
+    total = 0
+    by_child = {child.pk: 0 for child in state.children}
+    prefixes = [(child.path, child.pk) for child in state.children]
+    for row in per_community:
+        total += row["n"]
+        for prefix, pk in prefixes:
+            if row["home_community__path"].startswith(prefix):
+                by_child[pk] += row["n"]
+                break
+    rows = [(child, by_child[child.pk]) for child in state.children]
+    return _render(request, "console/home.html", state, "home", total=total, rows=rows)
+
+
+class ResidentFilter(forms.Form):
+    q = forms.CharField(label=_("Nickname contains"), required=False, max_length=32)
+    after = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
+
+
+@scoped(Perm.RESIDENT_VIEW)
+def residents(request: HttpRequest) -> HttpResponse:
+    """Residents whose home community lies under the current region; phones masked."""
+    from sportsman.accounts.services import list_residents_for
+
+    state = console_state(request)
+    form = ResidentFilter(request.GET or None)
+    q, after = "", None
+    if form.is_valid():
+        q, after = form.cleaned_data["q"] or "", form.cleaned_data["after"]
+    qs = list_residents_for(state.access, region_id=state.region.pk, q=q)
+    if after:
+        qs = qs.filter(pk__gt=after)
+    page = list(qs[: PAGE_SIZE + 1])
+    has_more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    next_query = None
+    if has_more:
+        from urllib.parse import urlencode
+
+        next_query = urlencode({"q": q, "after": page[-1].pk})
+    return _render(request, "console/residents.html", state, "residents", form=form,
+                   residents=page, next_query=next_query)
+
+
+class AuditFilter(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False,
+                             choices=[("", _("all")), *AuditEntry.Kind.choices])
+    action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
+    actor = forms.IntegerField(label=_("Actor (user id)"), required=False, min_value=1)
+    date_from = forms.DateField(label=_("From"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    before = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+
+@scoped(Perm.AUDIT_VIEW)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log inside the actor's AUDIT_VIEW subtrees, newest first, keyset-paged."""
+    state = console_state(request)
+    form = AuditFilter(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    entries, next_before = _audit_page(state.access, filters)
+    next_query = None
+    if next_before is not None:
+        from urllib.parse import urlencode
+
+        params = {k: v for k, v in request.GET.items() if k != "before"}
+        params["before"] = str(next_before)
+        next_query = urlencode(params)
+    return _render(request, "console/audit.html", state, "audit", form=form, entries=entries,
+                   next_query=next_query)
+
+
+def _audit_page(access: Access, filters: dict[str, Any]) -> tuple[list[AuditEntry], int | None]:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    qs = _audit_scope(access)
+    if "kind" in filters:
+        qs = qs.filter(kind=filters["kind"])
+    if "action" in filters:
+        qs = qs.filter(action__startswith=filters["action"])
+    if "actor" in filters:
+        qs = qs.filter(actor_id=filters["actor"])
+    if "date_from" in filters:
+        qs = qs.filter(at__gte=datetime.combine(filters["date_from"], time.min, tzinfo=tz))
+    if "date_to" in filters:
+        qs = qs.filter(at__lte=datetime.combine(filters["date_to"], time.max, tzinfo=tz))
+    if "before" in filters:
+        qs = qs.filter(id__lt=filters["before"])
+    rows = list(qs.select_related("actor", "region").order_by("-id")[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, (rows[-1].pk if more and rows else None)
+
+
+def _audit_scope(access: Access):
+    """Entries tied to a region in scope; entries tied to no region (sign-ins, self-service
+    deletions) only for an actor whose audit scope includes a top-level region."""
+    qs = AuditEntry.objects.all()
+    in_scope = access.region_q(Perm.AUDIT_VIEW, "region")
+    if any(r.parent_id is None for r in access.root_regions(Perm.AUDIT_VIEW)):
+        from django.db.models import Q
+
+        in_scope |= Q(region__isnull=True)
+    return qs.filter(in_scope)
