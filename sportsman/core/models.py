@@ -25,8 +25,10 @@ class AuditEntry(models.Model):
         AUTH = "auth", _("sign-in event")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # DO_NOTHING, no DB constraint: the log keeps the id of a deleted user or region (SET_NULL
+    # would UPDATE the entry, which the database refuses).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
         related_name="+", db_constraint=False,
     )
     actor_label = models.CharField(max_length=64, blank=True)
@@ -35,7 +37,7 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     region = models.ForeignKey(
-        "regions.Region", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "regions.Region", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+",
         db_constraint=False,
     )
     ip = models.GenericIPAddressField(null=True, blank=True)
