@@ -3,14 +3,14 @@ and deletion. Every state change of a resident's account goes through here; page
 only parse input and call these.
 
 Throttles live in database rows (``SmsCode``, ``LoginAttempt``), so they hold across web
-processes and machines. Each counted row is written and committed *before* the limit is checked,
-which makes the limit exact under concurrency without locks: the k-th committed row always sees
-at least k rows. Call the throttled services (``request_sms_code``, ``check_login``) outside a
-transaction; see docs/accounts.md.
+processes and machines. Counting the rows and recording a new one happen under one lock per
+throttle key (``_lock_throttle_keys``), so racing requests cannot overshoot a limit; see
+docs/accounts.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -120,23 +120,30 @@ def _code_hash(phone_hash: str, code: str) -> str:
     return crypto.keyed_hash(f"{phone_hash}:{code}", purpose="sms-code")
 
 
-def _retry_after(times: list[datetime], limit: Limit, now: datetime) -> int:
-    """Seconds until enough of ``times`` (ascending, inside the window) leave it that one more
-    event fits under ``limit``."""
-    freeing = times[len(times) - limit.count] if len(times) >= limit.count else now
+def _over(qs: models.QuerySet, time_field: str, limit: Limit, now: datetime) -> int | None:
+    """Seconds to wait when the rows of ``qs`` inside the window leave no room for one more
+    under ``limit``; ``None`` when there is room."""
+    times = list(qs.filter(**{f"{time_field}__gt": now - limit.window})
+                 .order_by(time_field).values_list(time_field, flat=True))
+    if len(times) < limit.count:
+        return None
+    # one more fits once all but (count - 1) of these rows have left the window
+    freeing = times[len(times) - limit.count]
     return max(1, int((freeing + limit.window - now).total_seconds()) + 1)
 
 
-def _over(qs: models.QuerySet, time_field: str, limit: Limit, now: datetime,
-          exclude_pk: int) -> int | None:
-    """``retry_after`` when the rows of ``qs`` inside the window (counting the caller's own
-    fresh row ``exclude_pk``) exceed ``limit``; otherwise ``None``."""
-    window = qs.filter(**{f"{time_field}__gt": now - limit.window})
-    if window.count() <= limit.count:
-        return None
-    times = list(window.exclude(pk=exclude_pk).order_by(time_field)
-                 .values_list(time_field, flat=True))
-    return _retry_after(times, limit, now)
+def _lock_throttle_keys(*keys: str) -> None:
+    """Serialise check-then-record for these throttle keys until the transaction ends; the one
+    place a throttle takes a lock. PostgreSQL: transaction-level advisory locks, taken in sorted
+    order so two callers never deadlock. SQLite: the IMMEDIATE transaction already holds the
+    database write lock. Hold it only around the count and the insert, never a password hash."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        for key in sorted(set(keys)):
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            cur.execute("SELECT pg_advisory_xact_lock(%s)",
+                        [int.from_bytes(digest, "big", signed=True)])
 
 
 def _validate_password(password: str, user: User | None) -> None:
@@ -195,27 +202,27 @@ def request_sms_code(*, phone: str, purpose: str, ip: str | None) -> None:
     if purpose not in SmsPurpose.values:
         raise InvalidInput(fields={"purpose": [_("Choose register or reset.")]})
     phone_hash = crypto.keyed_hash(phone)
-    now = timezone.now()
     exists = User.objects.filter(phone_hash=phone_hash).exists()
     sends_code = exists if purpose == SmsPurpose.RESET else not exists
     code = "".join(secrets.choice("0123456789") for _i in range(CODE_LENGTH))
     ttl = settings.SMS_CODE_TTL_SECONDS
-    # Written (and committed) first, checked second: see the module docstring.
-    row = SmsCode.objects.create(
-        phone_hash=phone_hash, purpose=purpose, ip=ip or None, created_at=now,
-        expires_at=now + timedelta(seconds=ttl),
-        code_hash=_code_hash(phone_hash, code) if sends_code else "",
-    )
-    waits = [_over(SmsCode.objects.filter(phone_hash=phone_hash), "created_at", lim, now, row.pk)
-             for lim in SMS_PER_PHONE]
-    if ip:
-        waits += [_over(SmsCode.objects.filter(ip=ip), "created_at", lim, now, row.pk)
-                  for lim in SMS_PER_IP]
-    refused = [w for w in waits if w is not None]
-    if refused:
-        row.delete()
-        raise Throttled(_("Too many codes requested. Please wait and try again."),
-                        retry_after=max(refused))
+    with transaction.atomic():
+        _lock_throttle_keys(f"sms:phone:{phone_hash}", *([f"sms:ip:{ip}"] if ip else []))
+        now = timezone.now()
+        waits = [_over(SmsCode.objects.filter(phone_hash=phone_hash), "created_at", lim, now)
+                 for lim in SMS_PER_PHONE]
+        if ip:
+            waits += [_over(SmsCode.objects.filter(ip=ip), "created_at", lim, now)
+                      for lim in SMS_PER_IP]
+        refused = [w for w in waits if w is not None]
+        if refused:
+            raise Throttled(_("Too many codes requested. Please wait and try again."),
+                            retry_after=max(refused))
+        SmsCode.objects.create(
+            phone_hash=phone_hash, purpose=purpose, ip=ip or None, created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            code_hash=_code_hash(phone_hash, code) if sends_code else "",
+        )
 
     if sends_code:
         text = _("Your Sportsman verification code is %(code)s. It is valid for %(minutes)d "
@@ -316,7 +323,7 @@ def reset_password(*, phone: str, code: str, new_password: str, ip: str | None =
 # --- log-in --------------------------------------------------------------------------------
 
 
-def _login_throttle(*, phone_hash: str, ip: str | None, now: datetime, own: int) -> int | None:
+def _login_throttle(*, phone_hash: str, ip: str | None, now: datetime) -> int | None:
     counted = [LoginAttempt.Outcome.PENDING, LoginAttempt.Outcome.FAILED]
     lim = LOGIN_FAILURES_PER_PHONE
     last_ok = (LoginAttempt.objects
@@ -325,11 +332,11 @@ def _login_throttle(*, phone_hash: str, ip: str | None, now: datetime, own: int)
                .aggregate(m=models.Max("at"))["m"])
     mine = LoginAttempt.objects.filter(phone_hash=phone_hash, outcome__in=counted)
     if last_ok is not None:  # a success wipes the slate for the number (not for the IP)
-        mine = mine.filter(Q(at__gt=last_ok) | Q(pk=own))
-    waits = [_over(mine, "at", lim, now, own)]
+        mine = mine.filter(at__gt=last_ok)
+    waits = [_over(mine, "at", lim, now)]
     if ip:
         waits.append(_over(LoginAttempt.objects.filter(ip=ip, outcome__in=counted), "at",
-                           LOGIN_FAILURES_PER_IP, now, own))
+                           LOGIN_FAILURES_PER_IP, now))
     refused = [w for w in waits if w is not None]
     return max(refused) if refused else None
 
@@ -343,13 +350,17 @@ def check_login(*, phone: str, password: str, ip: str | None) -> User:
     (users holding any role) are written to the audit log as kind "auth"; residents' are not."""
     phone = normalise_phone(phone)
     phone_hash = crypto.keyed_hash(phone)
-    now = timezone.now()
-    attempt = LoginAttempt.objects.create(phone_hash=phone_hash, ip=ip or None, at=now)
-    wait = _login_throttle(phone_hash=phone_hash, ip=ip, now=now, own=attempt.pk)
-    if wait is not None:
-        attempt.delete()
-        raise Throttled(_("Too many failed log-ins. Please wait and try again."),
-                        retry_after=wait)
+    # The try is recorded (as pending, i.e. failed until proven right) before the password is
+    # checked, under the throttle lock: racing guesses see each other and at most the limit
+    # get through. The lock is released before the slow hash.
+    with transaction.atomic():
+        _lock_throttle_keys(f"login:phone:{phone_hash}", *([f"login:ip:{ip}"] if ip else []))
+        now = timezone.now()
+        wait = _login_throttle(phone_hash=phone_hash, ip=ip, now=now)
+        if wait is not None:
+            raise Throttled(_("Too many failed log-ins. Please wait and try again."),
+                            retry_after=wait)
+        attempt = LoginAttempt.objects.create(phone_hash=phone_hash, ip=ip or None, at=now)
 
     user = User.objects.filter(phone_hash=phone_hash).first()
     if user is None:

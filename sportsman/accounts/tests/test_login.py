@@ -162,3 +162,16 @@ def test_api_logout_revokes_the_token(api_client, user):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     assert api_client.post("/api/v1/auth/logout", **auth).status_code == 200
     assert api_client.get("/api/v1/me", **auth).status_code == 401
+
+
+def test_purge_forgets_only_rows_older_than_a_day(user, sms_code):
+    from sportsman.accounts.models import SmsCode
+    from sportsman.accounts.tasks import purge_throttle_records
+
+    sms_code(PHONE, purpose="reset")
+    _fail()
+    _fail()
+    old = timezone.now() - timedelta(days=1, minutes=1)
+    LoginAttempt.objects.filter(pk=LoginAttempt.objects.earliest("id").pk).update(at=old)
+    assert purge_throttle_records.call() == 1
+    assert (SmsCode.objects.count(), LoginAttempt.objects.count()) == (1, 1)
