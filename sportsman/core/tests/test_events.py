@@ -45,10 +45,10 @@ def test_publish_outside_a_transaction_is_refused():
 @pytest.mark.django_db
 def test_a_rolled_back_change_leaves_no_event_and_queues_nothing(
         django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(ZeroDivisionError), transaction.atomic():
-            events.publish("test.happened", {"n": 1})
-            1 / 0  # noqa: B018 — the change fails after publishing
+    with (django_capture_on_commit_callbacks(execute=True) as callbacks,
+          pytest.raises(ZeroDivisionError), transaction.atomic()):
+        events.publish("test.happened", {"n": 1})
+        1 / 0  # noqa: B018 — the change fails after publishing
     assert callbacks == []
     assert not DomainEvent.objects.exists()
 
