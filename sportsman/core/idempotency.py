@@ -79,8 +79,9 @@ def request_hash(request: HttpRequest) -> str:
     except RawPostDataException:  # multipart, already parsed: hash the fields and files
         for name, value in sorted(request.POST.lists()):
             digest.update(f"{name}={value}\0".encode())
-        for name, upload in sorted(request.FILES.items()):
-            digest.update(f"{name}:{upload.name}:{upload.size}\0".encode())
+        for name, uploads in sorted(request.FILES.lists()):
+            for upload in uploads:
+                digest.update(f"{name}:{upload.name}:{upload.size}\0".encode())
     return digest.hexdigest()
 
 
