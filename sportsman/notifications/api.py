@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from sportsman.core.schemas import In
@@ -260,7 +260,7 @@ def subscribe_push(request: HttpRequest, data: PushSubscriptionIn):
     harmless."""
     sub = services.subscribe_push(user=request.user, endpoint=data.endpoint,
                                   p256dh=data.keys.p256dh, auth=data.keys.auth)
-    return 201, sub
+    return Status(201, sub)
 
 
 @router.delete("/push-subscriptions", response=RemovedOut)

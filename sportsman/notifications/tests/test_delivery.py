@@ -26,7 +26,9 @@ def quiet_around_now(user) -> datetime:
     start, end = (now - timedelta(hours=1)).time(), (now + timedelta(hours=1)).time()
     start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
     services.set_quiet_hours(user=user, enabled=True, start=start, end=end)
-    return quiet_until(start, end, timezone.now())
+    ends = quiet_until(start, end, timezone.now())
+    assert ends is not None
+    return ends
 
 
 def sms_delivery(user) -> Delivery:
@@ -222,3 +224,34 @@ def test_the_sweep_is_on_the_schedule_every_minute():
     job = next(j for j in SCHEDULE if j.name == "notifications.deliver_due")
     assert job.task == "sportsman.notifications.tasks.deliver_due_task"
     assert job.every == timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_senders_send_each_delivery_exactly_once(make_user):
+    import threading
+
+    from django.db import connections
+
+    users = [make_user() for _ in range(30)]
+    services.notify(users=users, category=Category.BOOKING, title="Booked")
+    start = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            start.wait()
+            services.deliver_due()
+        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert errors == []
+    assert len(read_sms_outbox()) == 30
+    assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
