@@ -418,7 +418,7 @@ def test_audit_log_filters_pages_and_stays_in_the_city(tree):
     record(actor=tree.other_city_admin, action="roles.grant.elsewhere", region=tree.other_city)
     record(actor=tree.town_admin, action="venue.update", region=tree.k1)
     client = english(tree.city_admin)
-    first = client.get(reverse("console:audit"), {"action": "roles.grant"})
+    first = client.get(reverse("console:audit"), {"action": "roles.grant.*"})
     assert len(first.context["entries"]) == 50 and first.context["next_query"]
     assert all(e.action.startswith("roles.grant.") for e in first.context["entries"])
     second = client.get(reverse("console:audit") + "?" + first.context["next_query"])

@@ -8,12 +8,10 @@ outside the actor's ``REGION_VIEW`` subtrees is dropped and the first root taken
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
+from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -22,8 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from sportsman.accounts.models import User
-from sportsman.core.errors import Forbidden
+from sportsman.core.errors import Forbidden, InvalidInput
 from sportsman.core.models import AuditEntry
+from sportsman.core.selectors import AuditFilters, list_audit_entries_for, page_of
 from sportsman.core.views import safe_next
 from sportsman.regions.access import Access, Perm, access_for, scoped
 from sportsman.regions.models import Region
@@ -133,8 +132,6 @@ def residents(request: HttpRequest) -> HttpResponse:
     page = page[:PAGE_SIZE]
     next_query = None
     if has_more:
-        from urllib.parse import urlencode
-
         next_query = urlencode({"q": q, "after": page[-1].pk})
     return _render(request, "console/residents.html", state, "residents", form=form,
                    residents=page, next_query=next_query)
@@ -143,63 +140,41 @@ def residents(request: HttpRequest) -> HttpResponse:
 class AuditFilter(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False,
                              choices=[("", _("all")), *AuditEntry.Kind.choices])
-    action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
+    action = forms.CharField(label=_("Action"), required=False, max_length=65,
+                             help_text=_('Exact, or a prefix ending in "*" (view.*).'))
     actor = forms.IntegerField(label=_("Actor (user id)"), required=False, min_value=1)
     date_from = forms.DateField(label=_("From"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
-    before = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def filters(self) -> AuditFilters:
+        data = self.cleaned_data
+        return AuditFilters(actor_id=data.get("actor"), action=data.get("action") or None,
+                            kind=data.get("kind") or None, date_from=data.get("date_from"),
+                            date_to=data.get("date_to"))
 
 
 @scoped(Perm.AUDIT_VIEW)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """The audit log inside the actor's AUDIT_VIEW subtrees, newest first, keyset-paged."""
+    """The audit log in the actor's scope (``core.selectors``), newest first, keyset-paged;
+    the same filters export to xlsx through the API."""
     state = console_state(request)
     form = AuditFilter(request.GET or None)
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-    entries, next_before = _audit_page(state.access, filters)
-    next_query = None
-    if next_before is not None:
-        from urllib.parse import urlencode
-
-        params = {k: v for k, v in request.GET.items() if k != "before"}
-        params["before"] = str(next_before)
-        next_query = urlencode(params)
+    filters = form.filters() if form.is_valid() else AuditFilters()
+    try:
+        qs = list_audit_entries_for(state.access, filters)
+        entries, next_cursor = page_of(qs, cursor=request.GET.get("cursor") or None,
+                                       limit=PAGE_SIZE)
+    except InvalidInput as exc:
+        form.add_error(None, str(exc.message))
+        entries, next_cursor = [], None
+    params = {k: v for k, v in request.GET.items() if k != "cursor" and v}
+    next_query = urlencode({**params, "cursor": next_cursor}) if next_cursor else None
+    export_query = urlencode({_EXPORT_NAMES.get(k, k): v for k, v in filters.as_dict().items()})
     return _render(request, "console/audit.html", state, "audit", form=form, entries=entries,
-                   next_query=next_query)
+                   next_query=next_query, export_query=export_query)
 
 
-def _audit_page(access: Access, filters: dict[str, Any]) -> tuple[list[AuditEntry], int | None]:
-    tz = ZoneInfo(settings.TIME_ZONE)
-    qs = _audit_scope(access)
-    if "kind" in filters:
-        qs = qs.filter(kind=filters["kind"])
-    if "action" in filters:
-        qs = qs.filter(action__startswith=filters["action"])
-    if "actor" in filters:
-        qs = qs.filter(actor_id=filters["actor"])
-    if "date_from" in filters:
-        qs = qs.filter(at__gte=datetime.combine(filters["date_from"], time.min, tzinfo=tz))
-    if "date_to" in filters:
-        qs = qs.filter(at__lte=datetime.combine(filters["date_to"], time.max, tzinfo=tz))
-    if "before" in filters:
-        qs = qs.filter(id__lt=filters["before"])
-    rows = list(qs.select_related("actor", "region").order_by("-id")[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    return rows, (rows[-1].pk if more and rows else None)
-
-
-def _audit_scope(access: Access):
-    """Entries tied to a region in scope; entries tied to no region (sign-ins, self-service
-    deletions) only for an actor whose audit scope includes a top-level region."""
-    qs = AuditEntry.objects.all()
-    in_scope = access.region_q(Perm.AUDIT_VIEW, "region")
-    if any(r.parent_id is None for r in access.root_regions(Perm.AUDIT_VIEW)):
-        from django.db.models import Q
-
-        in_scope |= Q(region__isnull=True)
-    return qs.filter(in_scope)
+# AuditFilters field → the API's query parameter
+_EXPORT_NAMES = {"region_id": "region"}

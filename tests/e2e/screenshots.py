@@ -1,0 +1,57 @@
+"""Write the README screenshots: ``.venv/bin/python -m tests.e2e.screenshots``.
+
+Serves the demo city exactly as the browser tests do and saves phone-sized pictures of the
+resident pages and a laptop-sized one of the console to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.server import DEMO_PASSWORD, ROOT, launch_browser, serve
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def _log_in(page, phone: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("手机号码").fill(phone)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def take(out: Path = OUT) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with serve() as server, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        phone = browser.new_context(base_url=server.url, locale="zh-CN", device_scale_factor=2,
+                                    viewport={"width": 375, "height": 740})
+        page = phone.new_page()
+        page.goto("/")
+        written.append(out / "home.png")
+        page.screenshot(path=written[-1])
+        page.goto("/accounts/login/")
+        written.append(out / "login.png")
+        page.screenshot(path=written[-1])
+        _log_in(page, "13800000000")
+        page.goto("/accounts/profile/")
+        written.append(out / "profile.png")
+        page.screenshot(path=written[-1])
+        laptop = browser.new_context(base_url=server.url, locale="zh-CN",
+                                     viewport={"width": 1280, "height": 720})
+        page = laptop.new_page()
+        _log_in(page, "13800000003")
+        page.goto("/console/")
+        written.append(out / "console.png")
+        page.screenshot(path=written[-1])
+        browser.close()
+    return written
+
+
+if __name__ == "__main__":
+    for path in take():
+        print(path.relative_to(ROOT))
