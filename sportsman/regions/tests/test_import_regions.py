@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from sportsman.core.errors import Conflict, InvalidInput
 from sportsman.regions.models import Region
@@ -76,7 +77,7 @@ BROKEN = """\
 def test_broken_tree_is_refused_whole_and_every_bad_row_is_named(tmp_path):
     path = _write(tmp_path, BROKEN)
     err = io.StringIO()
-    with pytest.raises(CommandError, match="nothing was loaded"):
+    with translation.override("en"), pytest.raises(CommandError, match="nothing was loaded"):
         call_command("import_regions", str(path), stderr=err)
     report = err.getvalue()
     assert not Region.objects.exists()
@@ -112,7 +113,7 @@ def test_a_cycle_between_rows_is_reported():
         {"code12": "330402000000", "name": "甲", "level": "county", "parent_code": "330403"},
         {"code12": "330403000000", "name": "乙", "level": "county", "parent_code": "330402"},
     ]
-    with pytest.raises(RegionFileError) as caught:
+    with translation.override("en"), pytest.raises(RegionFileError) as caught:
         bulk_load_tree(rows, edition=2023)
     assert {(p.row, p.column) for p in caught.value.problems} == {(3, "parent_code"),
                                                                   (4, "parent_code")}
