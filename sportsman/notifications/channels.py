@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from sportsman.notifications.models import Delivery, Notification
 
 
+PUSH_BODY_CHARS = 500
+
+
 class DeliveryFailed(Exception):
     """This attempt failed; a later one may succeed."""
 
@@ -68,7 +71,8 @@ class EmailChannel:
                    .values_list("email", flat=True).first())
         if not address:
             raise Undeliverable("no email address")
-        message = EmailMessage(subject=n.title, body=_text(n),
+        # A header may not hold a line break (a title with one would fail on every retry).
+        message = EmailMessage(subject=" ".join(n.title.split()), body=_text(n),
                                from_email=settings.DEFAULT_FROM_EMAIL, to=[address])
         try:
             message.send(using="default")
@@ -90,8 +94,9 @@ class WebPushChannel:
         if not subscriptions:
             raise Undeliverable("no push subscription")
         backend = backends.webpush_backend()
-        payload = {"id": n.pk, "category": n.category, "title": n.title, "body": n.body,
-                   "link": n.link}
+        # Push services cap a message near 4 KB after encryption: keep the payload small.
+        payload = {"id": n.pk, "category": n.category, "title": n.title,
+                   "body": n.body[:PUSH_BODY_CHARS], "link": n.link}
         delivered, errors = 0, []
         for sub in subscriptions:
             try:

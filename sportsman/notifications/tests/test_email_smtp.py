@@ -89,3 +89,13 @@ def test_a_removed_address_skips_the_email(alice, smtp_server):
 
     assert services.deliver_due().skipped == 1
     assert smtp_server.messages == []
+
+
+def test_a_title_with_a_line_break_still_makes_a_valid_subject(alice, smtp_server):
+    services.set_email(user=alice, email="alice@example.org")
+    services.notify(users=[alice], category=Category.GOVERNANCE, title="Vote\r\nBcc: x@evil")
+
+    assert services.deliver_due().sent == 1
+    [(_sender, rcpts, raw)] = smtp_server.messages
+    assert rcpts == ["alice@example.org"]
+    assert message_from_bytes(raw)["Subject"] == "Vote Bcc: x@evil"
