@@ -53,6 +53,9 @@ class AuditEntry(models.Model):
             models.Index(fields=["-at", "-id"], name="audit_at_id_desc"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor_label or '-'}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise ValueError("audit entries are append-only")
@@ -71,6 +74,9 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_once")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"
 
 
 class DomainEvent(models.Model):
@@ -92,6 +98,9 @@ class DomainEvent(models.Model):
                          name="domainevent_pending"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name}#{self.pk}"
+
 
 class EventDelivery(models.Model):
     """Marks that one consumer has handled one event; written in the consumer's transaction so a
@@ -106,6 +115,9 @@ class EventDelivery(models.Model):
             models.UniqueConstraint(fields=["event", "consumer"], name="event_delivered_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.consumer} ← event #{self.event_id}"
+
 
 class ScheduledRun(models.Model):
     """One due run of a periodic job; the unique key makes two schedulers enqueue it once."""
@@ -118,6 +130,9 @@ class ScheduledRun(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "due_at"], name="scheduled_run_once")]
         indexes = [models.Index(fields=["due_at"], name="scheduledrun_due_at")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.due_at.isoformat()}"
 
 
 class Sport(models.Model):

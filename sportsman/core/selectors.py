@@ -59,17 +59,16 @@ def _day_start(day: date) -> datetime:
 def list_audit_entries_for(access: Access, filters: AuditFilters) -> QuerySet[AuditEntry]:
     """Audit entries visible to ``access`` matching ``filters``, newest first.
 
-    Refuses (Forbidden) a region filter outside the actor's scope and (NotFound) an unknown one,
-    so an empty answer always means "no such entries", never "not yours"."""
+    A region filter naming a region outside the actor's scope (or none at all) is NotFound, so
+    an empty answer always means "no such entries", never "not yours"."""
     scope = audit_scope_q(access)
     if scope is None:
         return AuditEntry.objects.none()
     qs = AuditEntry.objects.filter(scope)
     if filters.region_id is not None:
         region = Region.objects.filter(pk=filters.region_id).first()
-        if region is None:
-            raise NotFound(_("No such region."))
-        access.require(Perm.AUDIT_VIEW, region)
+        if region is None or not access.can(Perm.AUDIT_VIEW, region):
+            raise NotFound(_("No such region in your scope."))
         qs = qs.filter(region__path__startswith=region.path)
     if filters.actor_id is not None:
         qs = qs.filter(actor_id=filters.actor_id)

@@ -85,9 +85,10 @@ def test_city_admin_sees_their_city_and_another_city_admin_sees_none_of_it(tree,
     seen = ids(api_client.as_user(tree.city_admin).get(URL))
     assert sorted(seen) == sorted(e.pk for e in ours)
     assert ids(api_client.as_user(tree.other_city_admin).get(URL)) == [theirs.pk]
-    # Asking for the other city's region explicitly is refused, not answered empty.
+    # Asking for the other city's region explicitly: not found, as if it did not exist.
     response = api_client.as_user(tree.other_city_admin).get(URL, {"region": tree.d1.pk})
-    assert response.status_code == 403
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_entries_without_a_region_are_shown_only_to_a_scope_covering_every_top_region(
