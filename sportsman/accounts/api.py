@@ -4,13 +4,14 @@ the staff view of residents. Every operation parses input and calls ``services``
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from sportsman.accounts import services
+from sportsman.accounts.models import User
 from sportsman.core.schemas import In, Ok
 from sportsman.regions.access import Perm, access_for, for_self, public, scoped
 
@@ -18,6 +19,11 @@ router = Router(tags=["accounts"])
 
 # Passwords are taken exactly as typed (the base schema strips other strings).
 Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=128)]
+
+
+def _me(request: HttpRequest) -> User:
+    """The logged-in user (the operation's mark has checked there is one)."""
+    return cast(User, request.user)
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -244,7 +250,7 @@ def password_reset(request: HttpRequest, data: PasswordResetIn):
 @router.get("/me", response=MeOut)
 @for_self
 def me(request: HttpRequest):
-    user = request.user
+    user = _me(request)
     grants = access_for(request).grants
     return {
         "id": user.pk,
@@ -258,7 +264,7 @@ def me(request: HttpRequest):
 @router.get("/me/profile", response=ProfileOut)
 @for_self
 def my_profile(request: HttpRequest):
-    return _profile(request.user)
+    return _profile(_me(request))
 
 
 @router.patch("/me/profile", response=ProfileOut)
@@ -272,7 +278,7 @@ def update_my_profile(request: HttpRequest, data: ProfileIn):
         if flag in changes and changes[flag] is None:  # these cannot be null
             changes[flag] = "" if flag in ("nickname", "real_name", "sex") else (
                 [] if flag == "interests" else False)
-    user = services.update_profile(user=request.user, **changes)
+    user = services.update_profile(user=_me(request), **changes)
     return _profile(user)
 
 
@@ -280,14 +286,14 @@ def update_my_profile(request: HttpRequest, data: ProfileIn):
 @for_self
 def my_export(request: HttpRequest):
     """Everything we hold about me, as JSON."""
-    return services.export_data(user=request.user)
+    return services.export_data(user=_me(request))
 
 
 @router.post("/me/delete", response={200: Ok})
 @for_self
 def delete_me(request: HttpRequest, data: PasswordIn):
     """Delete my account, confirmed by my password."""
-    services.delete_account(user=request.user, password=data.password)
+    services.delete_account(user=_me(request), password=data.password)
     if hasattr(request, "session"):
         request.session.flush()
     return {"ok": True}
@@ -296,7 +302,7 @@ def delete_me(request: HttpRequest, data: PasswordIn):
 @router.put("/me/consents/{purpose}", response=ConsentOut)
 @for_self
 def set_my_consent(request: HttpRequest, purpose: str, data: ConsentIn):
-    consent = services.set_consent(user=request.user, purpose=purpose, granted=data.granted,
+    consent = services.set_consent(user=_me(request), purpose=purpose, granted=data.granted,
                                    version=data.version)
     return {"granted": consent.granted, "version": consent.version, "at": consent.at}
 
@@ -324,7 +330,7 @@ def residents(request: HttpRequest, filters: Query[ResidentFilters]):
 def resident(request: HttpRequest, user_id: int):
     """One resident in my scope (phone masked). Sex and birth year are personal data: the
     view is written to the audit log."""
-    user = services.view_resident(access=access_for(request), actor=request.user,
+    user = services.view_resident(access=access_for(request), actor=_me(request),
                                   user_id=user_id, request=request)
     return {**_resident(user), "sex": user.sex, "birth_year": user.birth_year,
             "interests": sorted(user.interests.values_list("slug", flat=True)),
@@ -335,6 +341,6 @@ def resident(request: HttpRequest, user_id: int):
 @scoped(Perm.RESIDENT_VIEW)
 def reveal_phone(request: HttpRequest, user_id: int):
     """The full number of a resident in my scope; written to the audit log."""
-    phone = services.reveal_phone(access=access_for(request), actor=request.user,
+    phone = services.reveal_phone(access=access_for(request), actor=_me(request),
                                   user_id=user_id, request=request)
     return {"phone": phone}

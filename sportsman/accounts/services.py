@@ -517,7 +517,7 @@ def _notification_rows(user: User) -> dict[str, list[dict]]:
         q = Q()
         for key in keys:
             q |= Q(**{key: user})
-        out[model._meta.model_name] = list(model.objects.filter(q).values())
+        out[model._meta.label_lower] = [dict(r) for r in model._default_manager.filter(q).values()]
     return out
 
 
@@ -558,9 +558,10 @@ def export_data(*, user: User) -> dict[str, Any]:
 
 
 def _views_of(user: User) -> list[dict]:
-    return list(AuditEntry.objects.filter(kind=AuditEntry.Kind.VIEW, object_type="accounts.user",
-                                          object_id=str(user.pk))
-                .order_by("at").values("at", "action"))
+    rows = (AuditEntry.objects.filter(kind=AuditEntry.Kind.VIEW, object_type="accounts.user",
+                                      object_id=str(user.pk))
+            .order_by("at").values("at", "action"))
+    return [dict(r) for r in rows]
 
 
 def delete_account(*, user: User, password: str) -> None:
@@ -627,7 +628,9 @@ def list_residents_for(access: Access, *, region_id: int | None = None,
         region = access.regions(Perm.RESIDENT_VIEW).filter(pk=region_id).first()
         if region is None:
             return qs.none()
-        qs = qs.filter(home_community__path__startswith=region.path)
+        from sportsman.regions.selectors import subtree_q
+
+        qs = qs.filter(subtree_q(region.path, "home_community"))
     if q:
         qs = qs.filter(nickname__icontains=q.strip())
     return qs.select_related("home_community").order_by("id")

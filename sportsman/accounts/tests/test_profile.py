@@ -179,3 +179,12 @@ def test_api_consent_put(api_client, tree):
 def test_api_me_endpoints_need_a_login(api_client):
     for path in ("/api/v1/me", "/api/v1/me/profile", "/api/v1/me/export"):
         assert api_client.get(path).status_code == 401
+
+
+def test_export_includes_my_notifications(tree):
+    from sportsman.notifications.services import notify
+
+    notify(users=[tree.resident], category="system", title="欢迎")
+    notify(users=[tree.town_admin], category="system", title="not mine")
+    rows = services.export_data(user=tree.resident)["notifications"]["notifications.notification"]
+    assert [r["title"] for r in rows] == ["欢迎"]
