@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
+from pydantic import Field
 from ninja import Router, Schema, Status
 
 from sportsman.core.errors import NotFound
@@ -84,11 +87,11 @@ roles_router = Router(tags=["roles"])
 
 @roles_router.get("", response=list[RoleAssignmentOut])
 @scoped(Perm.ROLE_MANAGE)
-def list_roles(request: HttpRequest, region_id: int | None = None, limit: int = 100,
-               offset: int = 0):
+def list_roles(request: HttpRequest, region_id: int | None = None,
+               limit: Annotated[int, Field(ge=1, le=500)] = 100,
+               offset: Annotated[int, Field(ge=0)] = 0):
     """Role assignments I may manage (within my subtree), optionally under one region."""
     qs = roles.list_assignments_for(access_for(request), region_id=region_id)
-    limit = max(1, min(limit, 500))
     return list(qs[offset:offset + limit])
 
 
