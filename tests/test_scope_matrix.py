@@ -160,9 +160,8 @@ def test_scope_matrix(tree, api_client, case: Case, actor: str):
 
 def test_every_scoped_api_operation_is_in_the_matrix():
     """A new scoped operation must be added to the matrix above."""
-    from tests.test_access_guard import api_operations
-
     from sportsman.regions.access import mark_of
+    from tests.test_access_guard import api_operations
 
     covered = {"/regions/{region_id}/children", "/regions/mine", "/roles", "/roles/{assignment_id}",
                "/residents", "/residents/{user_id}", "/residents/{user_id}/reveal-phone"}

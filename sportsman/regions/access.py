@@ -16,6 +16,7 @@ A guard test walks every URL and operation and fails on one that carries no mark
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -170,10 +171,9 @@ ACCESS_MARK = "_sportsman_access_mark"
 def _keep_signature(wrapper: Any, view: Any) -> None:
     """Ninja reads parameter types from the signature and resolves string annotations in the
     function's module; the wrapper lives here, so hand it the view's resolved signature."""
-    try:
+    # A type defined later in its module raises NameError: Ninja then resolves it via __wrapped__.
+    with contextlib.suppress(NameError):
         wrapper.__signature__ = inspect.signature(view, eval_str=True)
-    except NameError:  # a type defined later in its module: Ninja resolves it via __wrapped__
-        pass
 
 
 def public(view: F) -> F:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.http import HttpRequest
-from pydantic import Field
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from sportsman.core.errors import NotFound
 from sportsman.core.schemas import In
