@@ -311,6 +311,22 @@ def test_mark_read_of_another_users_item_changes_nothing(tree):
     assert theirs.read_at is None
 
 
+def test_a_refused_post_from_a_page_goes_back_there_with_the_message(tree):
+    _notify(tree.town_admin)
+    theirs = Notification.objects.get(user=tree.town_admin)
+    client = english(tree.resident)
+    inbox = "http://testserver" + reverse("notifications:inbox")
+    response = client.post(reverse("notifications:mark_read"), {"id": theirs.pk},
+                           HTTP_REFERER=inbox)
+    assert response.status_code == 302 and response["Location"] == inbox
+    assert "Not found." in client.get(reverse("notifications:inbox")).content.decode()
+
+
+def test_api_paths_keep_their_own_error_shape(tree):
+    response = english().get("/api/v1/me")
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
 def test_preferences_and_quiet_hours_are_saved(tree):
     from sportsman.notifications import services
 

@@ -20,6 +20,6 @@ self.addEventListener("fetch", (event) => {
       return res;
     })));
   } else if (req.mode === "navigate") {
-    event.respondWith(fetch(req).catch(() => caches.match(OFFLINE_URL)));
+    event.respondWith(fetch(req).catch(() => caches.match(OFFLINE_URL).then((hit) => hit || new Response("Offline", { status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" } }))));
   }
 });
