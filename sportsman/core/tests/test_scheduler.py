@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -37,8 +38,10 @@ def subprocess_env() -> dict[str, str]:
     if db["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{Path(db['NAME']).resolve()}"
     else:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}"
+                                              if db["PASSWORD"] else "")
+        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+        url = f"postgres://{auth}@{host}:{port}/{quote(db['NAME'], safe='')}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env["DATABASE_URL"] = url
     env["SECRET_KEY"] = settings.SECRET_KEY
