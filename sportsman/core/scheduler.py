@@ -103,6 +103,20 @@ def autodiscover() -> None:
         _discovered = True
 
 
+def problems() -> list[str]:
+    """What is wrong with the schedule (a task path that does not import or is not a task)."""
+    found = []
+    for job in SCHEDULE:
+        try:
+            task = import_string(job.task)
+        except ImportError as exc:
+            found.append(f"{job.name}: {job.task} does not import ({exc})")
+            continue
+        if not isinstance(task, Task):
+            found.append(f"{job.name}: {job.task} is not a django.tasks task")
+    return found
+
+
 def enqueue_once(job: Job, due_at: datetime) -> ScheduledRun | None:
     """Insert the run row and enqueue the task in one transaction; None if already done.
 

@@ -183,6 +183,27 @@ def test_the_scheduler_loop_ticks_and_stops_cleanly_on_sigterm():
     assert "scheduler stopped" in err
 
 
+def test_a_broken_schedule_stops_the_scheduler_at_start(monkeypatch):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    scheduler.autodiscover()
+    monkeypatch.setattr(scheduler, "SCHEDULE", [
+        *scheduler.SCHEDULE,
+        Job("test.missing", "sportsman.core.tasks.no_such_task", every=timedelta(hours=1)),
+        Job("test.not_a_task", "sportsman.core.scheduler.tick", every=timedelta(hours=1))])
+    with pytest.raises(CommandError) as excinfo:
+        call_command("scheduler", "--once")
+    assert "test.missing" in str(excinfo.value)
+    assert "test.not_a_task" in str(excinfo.value)
+    assert scheduler.problems() != []
+
+
+def test_the_shipped_schedule_is_sound():
+    scheduler.autodiscover()
+    assert scheduler.problems() == []
+
+
 def test_at_needs_once():
     from django.core.management import call_command
     from django.core.management.base import CommandError

@@ -34,6 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         at = self._parse_at(options["at"], once=options["once"])
         scheduler.autodiscover()
+        wrong = scheduler.problems()
+        if wrong:  # fail at start, not at 03:10 in the night
+            raise CommandError("the schedule is broken:\n" + "\n".join(wrong))
         if options["once"]:
             runs = scheduler.tick(at)
             for run in runs:
