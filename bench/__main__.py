@@ -1,0 +1,255 @@
+"""``python -m bench`` (``make bench``): the project's figures as one JSON document.
+
+1. seed: ``seed_demo --scale jx`` into an empty SQLite database in a temporary VAR_DIR — wall time
+   and database size (never touches var/sportsman.sqlite3);
+2. http: that database served the way ``make run`` serves it (granian, ASGI entry, 2 workers),
+   measured with wrk: a bare endpoint, ``GET /api/v1/me`` with a bearer token, ``POST
+   /api/v1/auth/login``; then the same bare endpoint under ``granian --interface wsgi`` — the
+   WSGI ceiling the ASGI entry is compared with;
+3. regions: subtree and ancestor query cost at 1,000 / 10,000 / 100,000 regions.
+
+Progress goes to stderr; the document goes to stdout and to bench/results/latest.json.
+``--only seed,http,regions``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+GRANIAN = str(Path(PYTHON).parent / "granian")
+MANAGE = str(ROOT / "manage.py")
+# ARCHITECTURE.md, "Ceilings": bare Django + Ninja endpoint, granian WSGI, 2 workers × 4 threads.
+ARCHITECTURE_WSGI_CEILING = 6000
+WEB_WORKERS = 2
+WSGI_THREADS = 4
+SEED = 1
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _env(var_dir: Path, database: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"VAR_DIR": str(var_dir), "DATABASE_URL": f"sqlite:///{database}",
+                "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "0",
+                "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)})
+    env.update(extra)
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    # System checks are not what is measured here; migrate and seed skip them.
+    return subprocess.run([PYTHON, MANAGE, *args, "--skip-checks"], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
+
+
+def _db_size(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    files = [path, path.with_name(path.name + "-wal")]
+    return sum(p.stat().st_size for p in files if p.exists())
+
+
+def measure_seed(var_dir: Path, database: Path) -> dict:
+    env = _env(var_dir, database)
+    log("migrating an empty database")
+    _manage(env, "migrate", "--noinput", "-v0")
+    empty = _db_size(database)
+    log("seed_demo --scale jx (about half a minute)")
+    start = time.perf_counter()
+    done = _manage(env, "seed_demo", "--scale", "jx", "--seed", str(SEED), "-v1")
+    seconds = time.perf_counter() - start
+    size = _db_size(database)
+    summary = next((line for line in done.stdout.splitlines() if line.startswith("Demo city")),
+                   "")
+    return {"command": f"manage.py seed_demo --scale jx --seed {SEED}",
+            "seconds": round(seconds, 1), "summary": summary,
+            "database_bytes": size, "database_mb": round(size / 2**20, 1),
+            "empty_database_mb": round(empty / 2**20, 1)}
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], interface: str, port: int) -> Iterator[str]:
+    """granian serving the platform (plus /bench/bare) until the block ends."""
+    if interface == "asgi":  # exactly as `manage.py serve` (make run) starts it
+        cmd = [GRANIAN, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(WEB_WORKERS), "config.asgi:application"]
+    else:
+        cmd = [GRANIAN, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(WEB_WORKERS), "--blocking-threads", str(WSGI_THREADS),
+               "config.wsgi:application"]
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/bench/bare", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read() if proc.stderr else ""
+                raise RuntimeError(f"granian ({interface}) did not come up:\n{err[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _login_token(base: str) -> str:
+    body = json.dumps({"phone": "13800000000", "password": "sportsman-demo"}).encode()
+    request = urllib.request.Request(f"{base}/api/v1/auth/login", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)["token"]
+
+
+def _ratio(a: dict, b: dict) -> float | None:
+    if not b.get("requests_per_s"):
+        return None
+    return round(a["requests_per_s"] / b["requests_per_s"], 3)
+
+
+def measure_http(var_dir: Path, database: Path, *, seconds: int, connections: int,
+                 scripts: Path) -> dict:
+    if not wrk.available():
+        return {"skipped": "wrk is not installed (Debian package `wrk`: apt-get install wrk)"}
+    env = _env(var_dir, database, DJANGO_SETTINGS_MODULE="bench.settings")
+    out: dict = {"server": f"granian --interface asgi --workers {WEB_WORKERS} "
+                           "config.asgi:application (as make run)",
+                 "database": "SQLite, the seeded jx demo city"}
+    with serving(env, "asgi", _free_port()) as base:
+        log(f"ASGI: bare endpoint, {seconds} s")
+        bare = wrk.run(f"{base}/bench/bare", seconds=seconds, connections=connections)
+        token = _login_token(base)
+        bearer = scripts / "bearer.lua"
+        bearer.write_text(wrk.BEARER_SCRIPT.format(token=token))
+        log(f"ASGI: GET /api/v1/me, {seconds} s")
+        me = wrk.run(f"{base}/api/v1/me", seconds=seconds, connections=connections,
+                     script=bearer)
+        login_script = scripts / "login.lua"
+        login_script.write_text(wrk.LOGIN_SCRIPT.format(prefix="139", digits=8, count=48_958,
+                                                        password="sportsman-demo"))
+        log(f"ASGI: POST /api/v1/auth/login, {seconds} s")
+        # Two connections: each login runs an Argon2 hash (100 MiB, 8 lanes) that alone keeps
+        # both cores busy; more connections only queue behind it.
+        login = wrk.run(f"{base}/api/v1/auth/login", seconds=max(seconds, 10), connections=2,
+                        threads=1, script=login_script, timeout=30)
+    me["ratio_to_bare"] = _ratio(me, bare)
+    login["ratio_to_bare"] = _ratio(login, bare)
+    login["note"] = ("Argon2 hashing is deliberately slow; each login also records the attempt "
+                     "and issues a token. Non-2xx would be throttling (429) or refusals.")
+    with serving(env, "wsgi", _free_port()) as base:
+        log(f"WSGI: bare endpoint, {seconds} s")
+        wsgi_bare = wrk.run(f"{base}/bench/bare", seconds=seconds, connections=connections)
+    out.update({
+        "bare_asgi": bare, "me_asgi": me, "login_asgi": login, "bare_wsgi": wsgi_bare,
+        "asgi_bare_over_wsgi_bare": _ratio(bare, wsgi_bare),
+        "wsgi_bare_over_architecture_ceiling": round(
+            wsgi_bare["requests_per_s"] / ARCHITECTURE_WSGI_CEILING, 3),
+        "wsgi_server": f"granian --interface wsgi --workers {WEB_WORKERS} --blocking-threads "
+                       f"{WSGI_THREADS} config.wsgi:application",
+    })
+    return out
+
+
+def measure_regions(var_dir: Path, template: Path) -> dict:
+    from bench.regions import SHAPES
+
+    out: dict = {}
+    for size in SHAPES:
+        database = var_dir / f"regions-{size}.sqlite3"
+        shutil.copyfile(template, database)
+        log(f"regions: {size:,}")
+        done = subprocess.run([PYTHON, "-m", "bench.regions", str(size)], cwd=ROOT,
+                              env=_env(var_dir, database), check=True, capture_output=True,
+                              text=True)
+        out[str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="seed,http,regions",
+                        help="comma-separated parts: seed, http, regions")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    args = parser.parse_args(argv)
+    parts = {p.strip() for p in args.only.split(",") if p.strip()}
+    unknown = parts - {"seed", "http", "regions"}
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    started = time.perf_counter()
+    doc: dict = {"meta": {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": _git_commit(),
+        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }}
+    with tempfile.TemporaryDirectory(prefix="sportsman-bench-") as tmp:
+        var_dir = Path(tmp)
+        database = var_dir / "bench.sqlite3"
+        if "seed" in parts or "http" in parts:
+            doc["seed_demo_jx"] = measure_seed(var_dir, database)
+        if "http" in parts:
+            doc["http"] = measure_http(var_dir, database, seconds=args.seconds,
+                                       connections=args.connections, scripts=var_dir)
+        if "regions" in parts:
+            template = var_dir / "empty.sqlite3"
+            log("migrating an empty database for the region trees")
+            _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
+            _db_size(template)  # checkpoint: the copies start complete
+            doc["regions"] = measure_regions(var_dir, template)
+    doc["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+    text = json.dumps(doc, ensure_ascii=False, indent=2)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

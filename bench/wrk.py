@@ -1,0 +1,74 @@
+"""Running ``wrk`` against a server and reading its figures."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return round(float(match.group(1)) * _UNITS[match.group(2)], 3)
+
+
+def parse(output: str) -> dict:
+    """Requests/s, latency percentiles (ms), non-2xx responses and socket errors."""
+    figures: dict = {}
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if rps is None:
+        raise ValueError(f"wrk printed no rate:\n{output}")
+    figures["requests_per_s"] = round(float(rps.group(1)), 1)
+    for pct in ("50", "90", "99"):
+        found = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", output, re.M)
+        if found:
+            figures[f"p{pct}_ms"] = _ms(found.group(1))
+    total = re.search(r"(\d+) requests in", output)
+    figures["requests"] = int(total.group(1)) if total else None
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    figures["non_2xx"] = int(non_2xx.group(1)) if non_2xx else 0
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    figures["socket_errors"] = sum(map(int, errors.groups())) if errors else 0
+    return figures
+
+
+def run(url: str, *, seconds: int, connections: int, threads: int = 2,
+        script: Path | None = None, timeout: int = 10) -> dict:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+           "--timeout", f"{timeout}s"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + timeout + 60,
+                          check=True)
+    figures = parse(done.stdout)
+    figures["wrk"] = " ".join(cmd[1:-1]).replace(str(script), script.name) if script else \
+        " ".join(cmd[1:-1])
+    return figures
+
+
+BEARER_SCRIPT = """\
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+# Each request logs in a different generated resident, as a crowd of phones would.
+LOGIN_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+math.randomseed(os.time())
+request = function()
+  local phone = "{prefix}" .. string.format("%0{digits}d", math.random(0, {count} - 1))
+  local body = '{{"phone": "' .. phone .. '", "password": "{password}"}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
