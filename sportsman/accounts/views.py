@@ -28,13 +28,20 @@ from sportsman.accounts.forms import (
     ResetPasswordForm,
     SendCodeForm,
 )
-from sportsman.accounts.models import SmsPurpose
+from sportsman.accounts.models import SmsPurpose, User
 from sportsman.core.errors import DomainError
 from sportsman.core.views import safe_next
 from sportsman.regions.access import for_self, public
 from sportsman.regions.models import Region
 
 SESSION_BACKEND = "sportsman.accounts.auth.PhoneBackend"
+
+
+def me(request: HttpRequest) -> User:
+    """The logged-in user of a ``@for_self`` view (the mark has already refused visitors)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -158,7 +165,7 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
 
 @for_self
 def profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = me(request)
     return render(request, "accounts/profile.html", {
         "profile_user": user,
         "interests": list(user.interests.all()),
@@ -180,7 +187,7 @@ def _latest_consents(user) -> list:
 
 @for_self
 def edit_profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = me(request)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
@@ -211,7 +218,7 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
 
 @for_self
 def export_my_data(request: HttpRequest) -> HttpResponse:
-    data = services.export_data(user=request.user)
+    data = services.export_data(user=me(request))
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sportsman-my-data.json"'
@@ -225,14 +232,14 @@ def delete_my_account(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST)
     if form.is_valid():
         try:
-            services.delete_account(user=request.user, password=form.cleaned_data["password"])
+            services.delete_account(user=me(request), password=form.cleaned_data["password"])
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
             session_logout(request)
             messages.success(request, _("Your account and your personal data have been deleted."))
             return HttpResponseRedirect(reverse("home"))
-    user = request.user
+    user = me(request)
     return render(request, "accounts/profile.html", {
         "profile_user": user, "interests": list(user.interests.all()),
         "home_label": _region_label(user.home_community_id),
