@@ -29,10 +29,11 @@
     var target = document.getElementById(root.dataset.target);
     var selects = Array.prototype.slice.call(root.querySelectorAll("select"));
     var placeholder = root.dataset.placeholder || "—";
+    var original = target.value;  // kept until a community is actually chosen
     selects.forEach(function (sel, i) {
       sel.addEventListener("change", function () {
         var opt = sel.options[sel.selectedIndex];
-        target.value = opt && opt.dataset.level === "community" ? sel.value : "";
+        target.value = opt && opt.dataset.level === "community" ? sel.value : original;
         for (var j = i + 1; j < selects.length; j++) fill(selects[j], [], placeholder);
         if (sel.value && selects[i + 1] && !(opt && opt.dataset.level === "community")) {
           load(sel.value).then(function (rows) { fill(selects[i + 1], rows, placeholder); });
