@@ -137,7 +137,8 @@ def test_repeated_wrong_passwords_show_the_throttle_message(tree):
                     {"phone": tree.resident.phone, "password": "nope-nope-nope"})
     response = client.post(reverse("accounts:login"),
                            {"phone": tree.resident.phone, "password": PASSWORD})
-    assert "Too many failed log-ins" in response.content.decode()
+    body = response.content.decode()
+    assert "Too many failed log-ins" in body and re.search(r"Try again in \d+ minutes?\.", body)
     assert "_auth_user_id" not in client.session
 
 

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sportsman.accounts import services
@@ -29,7 +30,7 @@ from sportsman.accounts.forms import (
     SendCodeForm,
 )
 from sportsman.accounts.models import SmsPurpose, User
-from sportsman.core.errors import DomainError
+from sportsman.core.errors import DomainError, Throttled
 from sportsman.core.views import safe_next
 from sportsman.regions.access import for_self, public
 from sportsman.regions.models import Region
@@ -126,6 +127,11 @@ def login(request: HttpRequest) -> HttpResponse:
                 user = services.check_login(phone=form.cleaned_data["phone"],
                                             password=form.cleaned_data["password"],
                                             ip=client_ip(request))
+            except Throttled as exc:
+                minutes = max(1, -(-exc.retry_after // 60))
+                form.add_error(None, f"{exc.message} " + ngettext(
+                    "Try again in %(n)d minute.", "Try again in %(n)d minutes.", minutes)
+                    % {"n": minutes})
             except DomainError as exc:
                 form.add_domain_error(exc)
             else:
