@@ -449,3 +449,29 @@ def test_audit_log_filters_pages_and_stays_in_the_city(tree):
 def test_audit_log_has_a_print_stylesheet(tree):
     body = english(tree.city_admin).get(reverse("console:audit")).content.decode()
     assert "css/print.css" in body
+
+
+def test_every_page_carries_exactly_one_access_mark():
+    from django.urls import URLResolver, get_resolver
+
+    from sportsman.regions.access import ACCESS_MARK
+
+    def walk(patterns):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if p.namespace not in ("api",):
+                    yield from walk(p.url_patterns)
+            else:
+                yield p
+
+    checked = 0
+    for pattern in walk(get_resolver().url_patterns):
+        view, marks, seen = pattern.callback, 0, set()
+        while view is not None and id(view) not in seen:
+            seen.add(id(view))
+            marks += ACCESS_MARK in getattr(view, "__dict__", {})
+            view = getattr(view, "__wrapped__", None)
+        if pattern.callback.__module__.startswith("sportsman."):
+            checked += 1
+            assert marks == 1, f"{pattern.name}: {marks} marks"
+    assert checked >= 15
