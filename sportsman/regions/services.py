@@ -162,6 +162,7 @@ def parent_problems(code: str, level: Level, parent_code: str | None,
             reason = _("a %(level)s must sit under a %(wanted)s, not under a %(got)s") % {
                 "level": level, "wanted": wanted, "got": parent_level}
         return [("parent_code", reason)]
+    assert parent_level is not None  # it equals ``wanted``, which is not None here
     prefix = parent_code[:PREFIX_LENGTH[parent_level]]
     if not code.startswith(prefix):
         return [("code12", _("the code does not start with its parent's code %(prefix)s")
@@ -350,7 +351,7 @@ def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: An
         ids: dict[str, int] = {code: known.id for code, known in
                                [*parents_db.items(), *existing.items()]}
         created = refreshed = 0
-        levels = sorted({r.level for r in parsed if r.level is not None}, key=LEVEL_DEPTH.get)
+        levels = sorted({r.level for r in parsed if r.level is not None}, key=lambda lv: LEVEL_DEPTH[lv])
         for level in levels:
             new: list[Region] = []
             changed: list[Region] = []
