@@ -47,7 +47,7 @@ class InboxOut(Schema):
 
 
 class InboxQuery(Schema):
-    cursor: int | None = Field(None, ge=1)
+    cursor: int | None = Field(None, ge=1, lt=2**63)
     limit: int = Field(20, ge=1, le=selectors.MAX_PAGE)
     unread: bool = False
 

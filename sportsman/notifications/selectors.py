@@ -35,7 +35,7 @@ def _cursor(value: Any) -> int | None:
         cursor = int(value)
     except (TypeError, ValueError):
         cursor = 0
-    if cursor <= 0:
+    if not 0 < cursor < 2**63:
         raise InvalidInput(code="invalid_cursor", fields={"cursor": [_("Not a valid cursor.")]})
     return cursor
 
@@ -64,6 +64,8 @@ def unread_count(user: Any) -> int:
 
 def get_notification(user: Any, notification_id: int) -> Notification:
     """One item of the user's own inbox, else NotFound."""
+    if not 0 < notification_id < 2**63:
+        raise NotFound()
     found = _inbox(user).filter(pk=notification_id).first()
     if found is None:
         raise NotFound()

@@ -53,6 +53,7 @@ CLAIM_SIZE = 200  # deliveries one sender claims at a time
 LEASE = timedelta(minutes=10)  # a claimed delivery is not claimed again before this has passed
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+MAX_ID = 2**63 - 1
 MAX_DEFERRED_TASKS = 48  # distinct wake-up times queued per notify(); the sweep covers the rest
 
 
@@ -353,6 +354,8 @@ def mark_read(user: Any, ids: Iterable[int]) -> int:
     must be one of the user's inbox items, else NotFound and nothing changes (another user's
     id looks exactly like a missing one)."""
     wanted = set(ids)
+    if any(not 0 < i <= MAX_ID for i in wanted):  # beyond BIGINT: no such row, and no DB error
+        raise NotFound()
     mine = Notification.objects.filter(user_id=user.pk, in_inbox=True, id__in=wanted)
     with transaction.atomic():
         if mine.count() != len(wanted):
