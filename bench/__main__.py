@@ -205,6 +205,46 @@ def measure_regions(var_dir: Path, template: Path) -> dict:
     return out
 
 
+def _postgres_server() -> str | None:
+    """A PostgreSQL URL whose server may host scratch databases (BENCH_POSTGRES_URL, else
+    TEST_DATABASE_URL when it names PostgreSQL)."""
+    for name in ("BENCH_POSTGRES_URL", "TEST_DATABASE_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith(("postgres://", "postgresql://")):
+            return url
+    return None
+
+
+def measure_regions_postgres(var_dir: Path, server_url: str) -> dict:
+    """The same figures on PostgreSQL, each size in a scratch database created and dropped
+    here."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    from bench.regions import SHAPES
+
+    parts = urlsplit(server_url)
+    out: dict = {}
+    for size in SHAPES:
+        name = f"sportsman_bench_{os.getpid()}_{size}"
+        scratch = urlunsplit(parts._replace(path=f"/{name}"))
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            env = {**_env(var_dir, var_dir / "unused.sqlite3"), "DATABASE_URL": scratch}
+            log(f"regions on PostgreSQL: {size:,}")
+            _manage(env, "migrate", "--noinput", "-v0")
+            done = subprocess.run([PYTHON, "-m", "bench.regions", str(size)], cwd=ROOT,
+                                  env=env, check=True, capture_output=True, text=True)
+            out[str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return out
+
+
 def _git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
@@ -245,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
             _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
             _db_size(template)  # checkpoint: the copies start complete
             doc["regions"] = measure_regions(var_dir, template)
+            server = _postgres_server()
+            if server:
+                doc["regions_postgres"] = measure_regions_postgres(var_dir, server)
+            else:
+                doc["regions_postgres"] = {"skipped": "set BENCH_POSTGRES_URL (or "
+                                                      "TEST_DATABASE_URL) to a PostgreSQL server"}
     doc["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     doc["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(doc, ensure_ascii=False, indent=2)
