@@ -90,6 +90,8 @@ def publish(name: str, payload: dict[str, Any]) -> DomainEvent:
     instances. Side effect: a dispatch task queued on commit."""
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must run inside the transaction of the change it describes")
+    if not 0 < len(name) <= 64:
+        raise ValueError(f"event name {name!r} must be 1–64 characters")
     json.dumps(payload, cls=DjangoJSONEncoder)  # refuse a payload the row cannot hold
     event = DomainEvent.objects.create(name=name, payload=payload)
     event_id = event.pk

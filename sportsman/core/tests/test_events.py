@@ -74,9 +74,12 @@ def test_publish_queues_a_dispatch_task_on_commit_which_runs_the_consumers(
 
 
 @pytest.mark.django_db
-def test_a_payload_that_is_not_json_is_refused():
+def test_a_payload_that_is_not_json_or_a_name_too_long_is_refused():
     with pytest.raises(TypeError), transaction.atomic():
         events.publish("test.happened", {"when": object()})
+    with pytest.raises(ValueError, match="1–64"), transaction.atomic():
+        events.publish("x" * 65, {})
+    assert not DomainEvent.objects.exists()
 
 
 @pytest.mark.django_db
