@@ -148,3 +148,11 @@ def test_jx_residents_have_a_realistic_mix():
     old = [(p, c) for (p, c), a in zip(people, ages, strict=True) if a >= 60]
     young = [(p, c) for (p, c), a in zip(people, ages, strict=True) if a < 40]
     assert older_share(old) > older_share(young) + 0.3
+
+
+def test_a_clash_with_existing_accounts_loads_nothing():
+    User.objects.create_user("13900000005", "some-password")
+    with pytest.raises(CommandError, match="nothing was loaded"):
+        _seed()
+    assert not Region.objects.exists()
+    assert User.objects.count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from sportsman.core import demo_city
 from sportsman.core.demo import DEMO_LOGINS, DEMO_PASSWORD
@@ -41,8 +42,14 @@ class Command(BaseCommand):
             raise CommandError("A demo city is already loaded (the demo resident exists). "
                                "Use --if-empty to skip, or start from an empty database.")
         started = time.monotonic()
-        city = demo_city.generate(scale=scale, seed=options["seed"], size=size, cities=cities,
-                                  progress=options["verbosity"] > 0)
+        try:
+            city = demo_city.generate(scale=scale, seed=options["seed"], size=size,
+                                      cities=cities, progress=options["verbosity"] > 0)
+        except IntegrityError as exc:
+            raise CommandError(
+                f"The demo city clashes with existing data ({exc}); nothing was loaded. "
+                "Generated residents use 13900000000 upward and the demo staff 13800000000 "
+                "upward: start from an empty database.") from exc
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Demo city ({scale}, seed {options['seed']}): {len(city.regions):,} regions, "
