@@ -8,7 +8,7 @@ and loading it again only refreshes names and notes. See docs/regions.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -330,7 +330,8 @@ def _set_paths(edition: int, level: Level) -> None:
                     output_field=CharField()))
 
 
-def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: Any = None) -> int:
+def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: Any = None,
+                   on_progress: Callable[[int], None] | None = None) -> int:
     """Load a division file's rows (the columns of data/jiaxing_divisions_2023.csv; optional
     ``urban_rural_class``, ``management_zone``, ``is_synthetic``) as regions of ``edition``.
 
@@ -341,6 +342,7 @@ def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: An
     ids). Regions already present are matched by (code, edition): their names and notes are
     refreshed, nothing is added twice. Returns the number of regions created. System operation:
     callers check permission; ``actor``, when given, is written to the audit log.
+    ``on_progress(n)`` is called as each level's ``n`` rows are written (a progress bar).
     """
     problems: list[Problem] = []
     parsed = [_parse(FIRST_DATA_ROW + i, raw, problems) for i, raw in enumerate(rows)]
@@ -351,7 +353,8 @@ def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: An
         ids: dict[str, int] = {code: known.id for code, known in
                                [*parents_db.items(), *existing.items()]}
         created = refreshed = 0
-        levels = sorted({r.level for r in parsed if r.level is not None}, key=lambda lv: LEVEL_DEPTH[lv])
+        levels = sorted({r.level for r in parsed if r.level is not None},
+                        key=lambda lv: LEVEL_DEPTH[lv])
         for level in levels:
             new: list[Region] = []
             changed: list[Region] = []
@@ -377,6 +380,8 @@ def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: An
             Region.objects.bulk_update(changed, list(_REFRESHED), batch_size=200)
             created += len(new)
             refreshed += len(changed)
+            if on_progress is not None:
+                on_progress(sum(1 for r in parsed if r.level == level))
         if actor is not None:
             record(actor=actor, action="regions.import",
                    data={"edition": edition, "rows": len(parsed), "created": created,

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from sportsman.regions.services import RegionFileError, bulk_load_tree
 
@@ -36,7 +37,9 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise CommandError(f"{path}: {exc}") from exc
         try:
-            created = bulk_load_tree(rows, edition=edition)
+            with tqdm(total=len(rows), desc="regions", unit="row", leave=False,
+                      disable=options["verbosity"] < 1 or len(rows) < 10_000) as bar:
+                created = bulk_load_tree(rows, edition=edition, on_progress=bar.update)
         except RegionFileError as exc:
             for problem in exc.problems:
                 self.stderr.write(f"{path}: {problem}")
