@@ -7,6 +7,17 @@ import json
 
 import pytest
 
+# The bridge runs requests in its own threads; Django checks their connections at request start.
+pytestmark = pytest.mark.django_db
+
+
+
+def _run_async(coro):
+    """Run in a fresh thread: a browser test's sync Playwright keeps a loop on the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 def _call(scope_extra: dict, body_chunks: list[bytes]) -> tuple[int, dict, bytes]:
     from config.asgi import application
@@ -25,7 +36,7 @@ def _call(scope_extra: dict, body_chunks: list[bytes]) -> tuple[int, dict, bytes
     async def send(message):
         sent.append(message)
 
-    asyncio.run(application(scope, receive, send))
+    _run_async(application(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
@@ -77,5 +88,5 @@ def test_lifespan_startup_and_shutdown_complete():
     async def send(message):
         sent.append(message)
 
-    asyncio.run(application({"type": "lifespan"}, receive, send))
+    _run_async(application({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

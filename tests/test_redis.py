@@ -12,6 +12,14 @@ import uuid
 import pytest
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+def _run_async(coro):
+    """Run in a fresh thread: a browser test's sync Playwright keeps a loop on the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (CI sets it)"),
@@ -58,4 +66,4 @@ def test_group_messages_cross_channel_layer_instances():
         await sender.flush()
         return message
 
-    assert asyncio.run(scenario()) == {"type": "occupancy.update", "count": 7}
+    assert _run_async(scenario()) == {"type": "occupancy.update", "count": 7}
