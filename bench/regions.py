@@ -62,6 +62,16 @@ def measure(size: int) -> dict:
     def subtree_count(region: Region) -> Callable[[], int]:
         return lambda: subtree(region).count()
 
+    # The access module's scope for a town administrator: what every scoped query filters by.
+    from sportsman.accounts.models import User
+    from sportsman.regions.access import Access, Perm
+    from sportsman.regions.models import RoleAssignment
+
+    admin = User.objects.create_user("13700000000", None)
+    RoleAssignment.objects.create(user=admin, role="town_admin", region=town)
+    access = Access(admin)
+    access.grants  # noqa: B018 — loaded once, as per request
+
     with CaptureQueriesContext(connection) as queries:
         list(subtree(town))
         list(ancestors(community))
@@ -83,6 +93,8 @@ def measure(size: int) -> dict:
         # Django's own startswith (LIKE): on SQLite a table scan, which the selectors avoid.
         "town_startswith_count_us": _median_us(
             lambda: Region.objects.filter(path__startswith=town.path).count(), repeat=20),
+        "access_scope_town_count_us": _median_us(
+            lambda: access.regions(Perm.REGION_VIEW).count(), repeat=20),
         "queries_per_subtree_and_ancestors": len(queries) / 2,
         "subtree_plan": subtree(district).explain().replace("\n", " | "),
     }
