@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import AuditEntry
 from sportsman.regions.access import Access, Perm
-from sportsman.regions.models import Region
+from sportsman.regions.models import Region, subtree_q
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def list_audit_entries_for(access: Access, filters: AuditFilters) -> QuerySet[Au
         region = Region.objects.filter(pk=filters.region_id).first()
         if region is None or not access.can(Perm.AUDIT_VIEW, region):
             raise NotFound(_("No such region in your scope."))
-        qs = qs.filter(region__path__startswith=region.path)
+        qs = qs.filter(subtree_q(region.path, "region"))
     if filters.actor_id is not None:
         qs = qs.filter(actor_id=filters.actor_id)
     if filters.action:

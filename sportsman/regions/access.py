@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from django.db.models import Q, QuerySet
 
 from sportsman.core.errors import Forbidden, NotAuthenticated
-from sportsman.regions.models import Region, Role, RoleAssignment
+from sportsman.regions.models import Region, Role, RoleAssignment, subtree_q
 
 
 class Perm(StrEnum):
@@ -128,10 +128,9 @@ class Access:
 
     def region_q(self, perm: Perm, field: str = "region") -> Q:
         """A filter for rows whose ``field`` (a Region FK, or "" for Region itself) lies in scope."""
-        prefix = f"{field}__path__startswith" if field else "path__startswith"
         q = Q(pk__in=[])
         for g in self.roots(perm):
-            q |= Q(**{prefix: g.path})
+            q |= subtree_q(g.path, field)
         return q
 
     def scope[M](self, qs: QuerySet[M], perm: Perm, field: str = "region") -> QuerySet[M]:

@@ -9,7 +9,7 @@ column, cheap at 100,000 regions. Nothing outside ``sportsman.regions.access`` r
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +23,25 @@ class Level(models.TextChoices):
 
 LEVEL_DEPTH = {Level.PROVINCE: 0, Level.CITY: 1, Level.DISTRICT: 2, Level.TOWN: 3,
                Level.COMMUNITY: 4}
+
+
+def path_upper_bound(path: str) -> str:
+    """The smallest string above every path that starts with ``path``."""
+    return path[:-1] + chr(ord(path[-1]) + 1)
+
+
+def subtree_q(path: str, field: str = "") -> models.Q:
+    """Rows whose region lies in the subtree at ``path``; ``field`` names the Region foreign key
+    ("" for Region rows themselves). The one way to write a subtree filter.
+
+    SQLite answers Django's ``startswith`` (``LIKE ... ESCAPE``) with a full scan, so there the
+    prefix becomes the equivalent byte range (paths hold only digits and "/"). PostgreSQL keeps
+    ``LIKE 'prefix%'``, served by the pattern-ops index whatever the collation (ADR 0002).
+    """
+    column = f"{field}__path" if field else "path"
+    if connection.vendor == "sqlite":
+        return models.Q(**{f"{column}__gte": path, f"{column}__lt": path_upper_bound(path)})
+    return models.Q(**{f"{column}__startswith": path})
 
 
 class Region(models.Model):
@@ -61,7 +80,7 @@ class Region(models.Model):
         return Region.objects.filter(id__in=self.ancestor_ids).order_by("path")
 
     def subtree(self) -> models.QuerySet[Region]:
-        return Region.objects.filter(path__startswith=self.path)
+        return Region.objects.filter(subtree_q(self.path))
 
 
 class Role(models.TextChoices):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from sportsman.core import audit
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sportsman.regions.access import Access, Perm
-from sportsman.regions.models import ADMIN_ROLE_LEVEL, Region, Role, RoleAssignment
+from sportsman.regions.models import ADMIN_ROLE_LEVEL, Region, Role, RoleAssignment, subtree_q
 
 
 def _may_manage(access: Access, role: str, region: Region) -> bool:
@@ -86,5 +86,5 @@ def list_assignments_for(access: Access, *, region_id: int | None = None):
         region = access.regions(Perm.ROLE_MANAGE).filter(pk=region_id).first()
         if region is None:
             return qs.none()
-        qs = qs.filter(region__path__startswith=region.path)
+        qs = qs.filter(subtree_q(region.path, "region"))
     return qs.order_by("region__path", "role", "id")

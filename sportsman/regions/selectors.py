@@ -11,24 +11,11 @@ through ``sportsman.regions.access``.
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from sportsman.regions.models import Region
+from sportsman.regions.models import Region, path_upper_bound, subtree_q
 
-
-def path_upper_bound(path: str) -> str:
-    """The smallest string above every path that starts with ``path``."""
-    return path[:-1] + chr(ord(path[-1]) + 1)
-
-
-def subtree_q(path: str, field: str = "") -> Q:
-    """Rows whose region lies in the subtree at ``path``; ``field`` names the Region foreign
-    key ("" for Region rows themselves)."""
-    column = f"{field}__path" if field else "path"
-    if connection.vendor == "sqlite":
-        return Q(**{f"{column}__gte": path, f"{column}__lt": path_upper_bound(path)})
-    return Q(**{f"{column}__startswith": path})
+__all__ = ["ancestors", "children", "find_by_code", "path_upper_bound", "subtree", "subtree_q"]
 
 
 def subtree(region: Region, *, include_self: bool = True) -> QuerySet[Region]:
