@@ -10,8 +10,9 @@ from sportsman.core import crypto
 
 
 class PhoneBackend(ModelBackend):
-    def authenticate(self, request: Any, phone: str | None = None, password: str | None = None,
-                     **kwargs: Any):
+    def authenticate(  # type: ignore[override]  # phone, not username
+        self, request: Any, phone: str | None = None, password: str | None = None, **kwargs: Any
+    ):
         if phone is None or password is None:
             return None
         from sportsman.accounts.models import User

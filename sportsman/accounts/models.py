@@ -53,7 +53,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     USERNAME_FIELD = "phone_hash"
     REQUIRED_FIELDS: list[str] = []
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     def __str__(self) -> str:
         return self.nickname or self.masked_phone

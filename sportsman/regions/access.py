@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from sportsman.core.errors import Forbidden, NotAuthenticated
 from sportsman.regions.models import Region, Role, RoleAssignment, subtree_q
@@ -133,7 +133,7 @@ class Access:
             q |= subtree_q(g.path, field)
         return q
 
-    def scope[M](self, qs: QuerySet[M], perm: Perm, field: str = "region") -> QuerySet[M]:
+    def scope[M: Model](self, qs: QuerySet[M], perm: Perm, field: str = "region") -> QuerySet[M]:
         roots = self.roots(perm)
         if not roots:
             return qs.none()

@@ -25,7 +25,7 @@ def _counts() -> tuple[int, int]:
 
 
 def _register(code: str, **kw):
-    args = {"phone": PHONE, "code": code, "password": GOOD_PASSWORD,
+    args: dict = {"phone": PHONE, "code": code, "password": GOOD_PASSWORD,
             "consents": {"terms": True, "privacy": True}}
     args.update(kw)
     return services.register(**args)

@@ -51,7 +51,7 @@ def create_ticket(request: HttpRequest, data: TicketIn):
 
 
 test_api = NinjaAPI(urls_namespace="test-idempotency", auth=[BearerAuth()])
-test_api.add_exception_handler(DomainError, _domain_error)
+test_api.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
 test_api.add_router("/", router)
 urlpatterns = [path("api/test/", test_api.urls)]
 

@@ -34,7 +34,7 @@ def _wipe() -> None:
     User.interests.through.objects.all().delete()
     RoleAssignment.objects.all().delete()
     User.objects.all().delete()
-    for level in sorted(LEVEL_DEPTH, key=LEVEL_DEPTH.get, reverse=True):
+    for level in sorted(LEVEL_DEPTH, key=lambda lv: LEVEL_DEPTH[lv], reverse=True):
         Region.objects.filter(level=level).delete()
 
 
