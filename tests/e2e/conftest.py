@@ -1,4 +1,8 @@
-"""Browser tests: one served platform and one Chromium for the whole session."""
+"""Browser tests: one served platform and one Chromium per test module.
+
+Module-scoped on purpose: Playwright's sync API keeps an event loop on the main thread while it
+is open, and Django refuses database calls from a thread with a running loop, so it is closed
+before the next module's tests run."""
 
 from __future__ import annotations
 
@@ -17,13 +21,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server():
     with serve() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -38,7 +42,7 @@ def page(browser, server):
     """A fresh phone-sized browser context in Chinese (the residents' default)."""
     context = browser.new_context(base_url=server.url, locale="zh-CN",
                                   viewport={"width": 375, "height": 812})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     tab = context.new_page()
     yield tab
     context.close()
@@ -48,7 +52,7 @@ def page(browser, server):
 def laptop(browser, server):
     context = browser.new_context(base_url=server.url, locale="zh-CN",
                                   viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     tab = context.new_page()
     yield tab
     context.close()

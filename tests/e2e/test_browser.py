@@ -139,6 +139,7 @@ def test_no_serious_accessibility_violations(browser, server, who, paths):
                                                 "height": 812})
         if large_text:
             context.add_cookies([{"name": "large_text", "value": "1", "url": server.url}])
+        context.set_default_timeout(20_000)
         page = context.new_page()
         if who:
             log_in(page, who)
