@@ -17,8 +17,8 @@ def _log_in(page, phone: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("手机号码").fill(phone)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="登录").click()
 
 
 def take(out: Path = OUT) -> list[Path]:

@@ -15,12 +15,15 @@ TOWN_ADMIN = "13800000002"
 CITY_ADMIN = "13800000004"
 
 
-def log_in(page, phone: str, password: str = DEMO_PASSWORD, next_path: str = "") -> None:
+def log_in(page, phone: str, password: str = DEMO_PASSWORD, next_path: str = "",
+           expect_ok: bool = True) -> None:
     page.goto("/accounts/login/" + (f"?next={next_path}" if next_path else ""))
     page.get_by_label("手机号码").fill(phone)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("main").get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="登录").click()
+    if expect_ok:
+        assert "/accounts/login/" not in page.url, page.get_by_role("main").inner_text()
 
 
 def serious_violations(page) -> list[str]:
@@ -49,7 +52,7 @@ def test_demo_resident_logs_in_and_sees_the_profile(page):
 
 
 def test_wrong_password_is_refused_with_a_message(page):
-    log_in(page, RESIDENT, password="not-the-password")
+    log_in(page, RESIDENT, password="not-the-password", expect_ok=False)
     assert page.get_by_role("alert").inner_text().strip() == "手机号码或密码错误。"
 
 
@@ -85,8 +88,8 @@ def test_register_a_new_resident_with_the_code_from_the_outbox(page, server):
 def test_switch_to_english(page):
     page.goto("/")
     page.get_by_label("语言").select_option("en")
-    page.get_by_role("button", name="切换").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="切换").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Sportsman"
     page.goto("/accounts/login/")
@@ -101,8 +104,8 @@ def test_town_admin_region_switcher_stays_in_the_town(laptop):
     assert not names & {"南湖区", "秀洲区", "嘉兴市", "东栅街道"}
     # drilling down works; a forged choice of another district is refused
     laptop.locator("#region-select").select_option(label="↓ 花园社区")
-    laptop.get_by_role("button", name="前往", exact=True).click()
-    laptop.wait_for_load_state()
+    with laptop.expect_navigation():
+        laptop.get_by_role("button", name="前往", exact=True).click()
     assert laptop.get_by_role("heading", level=1).inner_text().startswith("花园社区")
     token = laptop.locator("input[name=csrfmiddlewaretoken]").first.get_attribute("value")
     response = laptop.request.post("/console/region/", form={
@@ -115,8 +118,8 @@ def test_city_admin_sees_the_audit_log(laptop):
     log_in(laptop, CITY_ADMIN, next_path="/console/audit/")
     assert laptop.get_by_role("heading", name="审计日志").is_visible()
     laptop.get_by_label("类型").select_option("auth")
-    laptop.get_by_role("button", name="筛选").click()
-    laptop.wait_for_load_state()
+    with laptop.expect_navigation():
+        laptop.get_by_role("button", name="筛选").click()
     assert "kind=auth" in laptop.url
     assert laptop.get_by_role("table").is_visible()
     # printing hides the navigation and the filters
@@ -145,6 +148,7 @@ def test_no_serious_accessibility_violations(browser, server, who, paths):
             log_in(page, who)
         for path in paths:
             page.goto(path)
+            assert page.url == server.url + path  # not sent to the log-in page
             violations = serious_violations(page)
             if violations:
                 found[f"{path} large_text={large_text}"] = violations
