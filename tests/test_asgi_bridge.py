@@ -11,6 +11,21 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _one_thread_bridge(monkeypatch):
+    """A bridge with one worker thread for each test, whose database connection is closed at the
+    end (a kept-alive connection would stop the test database from being dropped)."""
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+
+    from config import asgi
+
+    bridge = asgi.WsgiBridge(get_wsgi_application(), threads=1)
+    monkeypatch.setattr(asgi, "http_application", bridge)
+    yield
+    bridge.executor.submit(connections.close_all).result()
+    bridge.executor.shutdown()
+
 
 def _run_async(coro):
     """Run in a fresh thread: a browser test's sync Playwright keeps a loop on the main thread."""
@@ -18,6 +33,7 @@ def _run_async(coro):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
 
 def _call(scope_extra: dict, body_chunks: list[bytes]) -> tuple[int, dict, bytes]:
     from config.asgi import application
