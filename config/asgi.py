@@ -115,8 +115,7 @@ class WsgiBridge:
         return environ
 
 
-http_application = WsgiBridge(get_wsgi_application(),
-                              threads=int(os.environ.get("WEB_THREADS", "8")))
+http_application = WsgiBridge(get_wsgi_application(), threads=settings.WEB_THREADS)
 websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 
 
