@@ -3,16 +3,15 @@ limits allow, and one code creates one account."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from sportsman.accounts import services
 from sportsman.accounts.models import LoginAttempt, SmsCode, User
 from sportsman.core.errors import DomainError
+from sportsman.core.testing import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,29 +20,13 @@ PASSWORD = "trail-runner-42"
 
 
 def _race(n: int, fn: Callable[[int], object]) -> Counter:
-    """Run ``fn(i)`` in ``n`` threads released together; count outcomes by error code."""
-    barrier = threading.Barrier(n)
-    outcomes: Counter = Counter()
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            fn(i)
-            result = "ok"
-        except DomainError as exc:
-            result = exc.code
-        finally:
-            connection.close()
-        with lock:
-            outcomes[result] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
+    """Run ``fn(i)`` in ``n`` threads released together; count outcomes by error code (any
+    other exception counts under its repr, and fails the test's expectations)."""
+    return Counter(
+        o.code if isinstance(o, DomainError) else repr(o) if isinstance(o, BaseException)
+        else "ok"
+        for o in race(fn, n)
+    )
 
 
 def test_racing_wrong_passwords_get_at_most_five_checks():

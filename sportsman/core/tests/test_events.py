@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from sportsman.core import events
 from sportsman.core.models import DomainEvent, EventDelivery
 from sportsman.core.tasks import dispatch_event
+from sportsman.core.testing import failures, race
 
 
 class WorkerKilled(BaseException):
@@ -197,25 +196,7 @@ def test_concurrent_dispatchers_handle_each_pair_exactly_once(registry):
         events.publish("test.effect", {"source": event.pk, "by": "b"})
 
     published = [publish_one(n=i) for i in range(12)]
-    barrier = threading.Barrier(3)
-    failures: list[BaseException] = []
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            events.dispatch()
-        except BaseException as exc:  # surfaced below
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    close_old_connections()
-    assert failures == []
+    assert failures(race(lambda i: events.dispatch(), 3)) == []
     events.dispatch()  # the sweep: picks up anything a locked-out worker skipped
     for event in published:
         assert effects(event.pk) == 2

@@ -6,11 +6,10 @@ bearer authentication and error handler, so requests go through Django's full st
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, transaction
 from django.http import HttpRequest
 from django.urls import path
 from ninja import NinjaAPI, Router, Schema
@@ -22,6 +21,7 @@ from sportsman.core.errors import DomainError, InvalidInput
 from sportsman.core.idempotency import idempotent
 from sportsman.core.models import DomainEvent, IdempotencyKey
 from sportsman.core.schemas import In
+from sportsman.core.testing import failures, race
 from sportsman.regions.access import for_self
 
 router = Router()
@@ -151,27 +151,12 @@ def test_concurrent_duplicates_run_the_operation_once_and_get_the_same_answer(
     user = User.objects.create_user("13700000003", "pw-123456789")
     client = api_client.as_user(user)  # token committed before the threads start
     monkeypatch.setitem(SLOW, "seconds", 0.5)
-    barrier = threading.Barrier(3)
-    answers: list = []
+    def send(i):
+        response = post(client, {"title": "race"}, key="same-key")
+        return response.status_code, response.json()
 
-    def send():
-        try:
-            barrier.wait(timeout=10)
-            response = post(client, {"title": "race"}, key="same-key")
-            answers.append((response.status_code, response.json()))
-        except BaseException as exc:
-            answers.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    close_old_connections()
-
-    assert len(answers) == 3
+    answers = race(send, 3)
+    assert failures(answers) == []
     assert all(a == answers[0] for a in answers), answers
     assert answers[0][0] == 201
     assert tickets() == 1

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -15,7 +14,6 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -23,6 +21,7 @@ from sportsman.core import scheduler
 from sportsman.core.models import IdempotencyKey, ScheduledRun
 from sportsman.core.scheduler import Job
 from sportsman.core.tasks import prune_idempotency_keys, prune_task_results
+from sportsman.core.testing import race
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 AT = "2026-03-04T05:06:30+00:00"
@@ -109,24 +108,8 @@ def test_threads_racing_on_one_slot_enqueue_it_exactly_once():
     job = Job("core.sweep_events", "sportsman.core.tasks.sweep_events", every=timedelta(minutes=1))
     due = job.slot(at(AT))
     racers = 4
-    barrier = threading.Barrier(racers)
-    results: list[object] = []
-
-    def race():
-        try:
-            barrier.wait(timeout=10)
-            results.append(scheduler.enqueue_once(job, due))  # no pre-check: straight at it
-        except BaseException as exc:
-            results.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=race) for _ in range(racers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    close_old_connections()
+    # no pre-check: every racer goes straight at the insert
+    results = race(lambda i: scheduler.enqueue_once(job, due), racers)
 
     winners = [r for r in results if isinstance(r, ScheduledRun)]
     assert len(results) == racers

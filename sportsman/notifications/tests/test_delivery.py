@@ -228,30 +228,10 @@ def test_the_sweep_is_on_the_schedule_every_minute():
 
 @pytest.mark.django_db(transaction=True)
 def test_racing_senders_send_each_delivery_exactly_once(make_user):
-    import threading
-
-    from django.db import connections
+    from sportsman.core.testing import failures, race
 
     users = [make_user() for _ in range(30)]
     services.notify(users=users, category=Category.BOOKING, title="Booked")
-    start = threading.Barrier(3)
-    errors: list[BaseException] = []
-
-    def sender() -> None:
-        try:
-            start.wait()
-            services.deliver_due()
-        except BaseException as exc:  # surfaced below: a thread's failure must fail the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sender) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-
-    assert errors == []
+    assert failures(race(lambda i: services.deliver_due(), 3)) == []
     assert len(read_sms_outbox()) == 30
     assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
