@@ -163,19 +163,7 @@ def _region_ref(region: Any) -> dict | None:
 
 
 def _profile(user: Any) -> dict:
-    return {
-        "id": user.pk,
-        "phone": user.phone,
-        "nickname": user.nickname,
-        "real_name": user.real_name,
-        "sex": user.sex,
-        "birth_year": user.birth_year,
-        "home_community": _region_ref(user.home_community),
-        "interests": sorted(user.interests.values_list("slug", flat=True)),
-        "hide_from_rankings": user.hide_from_rankings,
-        "large_text": user.large_text,
-        "consents": services.current_consents(user),
-    }
+    return {**services.profile_data(user), "consents": services.current_consents(user)}
 
 
 def _resident(user: Any) -> dict:

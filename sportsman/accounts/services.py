@@ -521,25 +521,32 @@ def _notification_rows(user: User) -> dict[str, list[dict]]:
     return out
 
 
+def profile_data(user: User) -> dict[str, Any]:
+    """The user's own profile, phone and real name in clear: for the user themself only."""
+    home = user.home_community
+    return {
+        "id": user.pk,
+        "phone": user.phone,
+        "nickname": user.nickname,
+        "real_name": user.real_name,
+        "sex": user.sex,
+        "birth_year": user.birth_year,
+        "home_community": ({"id": home.pk, "code": home.code, "name": home.name}
+                           if home else None),
+        "interests": sorted(user.interests.values_list("slug", flat=True)),
+        "hide_from_rankings": user.hide_from_rankings,
+        "large_text": user.large_text,
+    }
+
+
 def export_data(*, user: User) -> dict[str, Any]:
     """Everything held about ``user``, for the user themself: profile (phone and real name in
     clear), consent history, roles, token metadata (never the token), log-in history, staff
     views of their data, and notifications. JSON-serialisable."""
-    home = user.home_community
     data: dict[str, Any] = {
         "exported_at": timezone.now(),
         "profile": {
-            "id": user.pk,
-            "phone": user.phone,
-            "nickname": user.nickname,
-            "real_name": user.real_name,
-            "sex": user.sex,
-            "birth_year": user.birth_year,
-            "home_community": ({"id": home.pk, "code": home.code, "name": home.name}
-                               if home else None),
-            "interests": sorted(user.interests.values_list("slug", flat=True)),
-            "hide_from_rankings": user.hide_from_rankings,
-            "large_text": user.large_text,
+            **profile_data(user),
             "date_joined": user.date_joined,
             "last_login": user.last_login,
         },
