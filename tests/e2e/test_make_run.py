@@ -71,8 +71,8 @@ def test_fresh_clone_make_run_serves_home_and_login(tmp_path, browser):
         assert page.locator("input[name=phone]").is_visible()
         page.fill("input[name=phone]", "13800000000")
         page.fill("input[name=password]", "sportsman-demo")
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("form button[type=submit]").last.click()
         assert "/accounts/login" not in page.url
         context.close()
     finally:
