@@ -38,7 +38,7 @@ class Command(BaseCommand):
         if not options["no_scheduler"]:
             commands["scheduler"] = [python, manage, "scheduler"]
         self.stdout.write(self._banner())
-        procs = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR)
+        procs = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR)  # noqa: S603 (our own argv)
                  for name, cmd in commands.items()}
         stopping = False
 
