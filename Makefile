@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SEED_SCALE ?= jx
 
-.PHONY: run test test-sqlite test-postgres bench install lint typecheck messages clean
+.PHONY: run test test-sqlite test-postgres bench install lint check messages clean
 
 install: $(STAMP)
 
@@ -23,6 +23,7 @@ run: install
 	$(PY) manage.py serve
 
 test: install
+	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	  else echo "TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped."; fi
@@ -39,6 +40,10 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy sportsman config
+
+# Lint, types, and migrations committed with the models: part of `make test`.
+check: lint
+	DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run
 
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
