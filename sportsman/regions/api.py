@@ -9,10 +9,11 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from sportsman.core.errors import NotFound
+from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
 from sportsman.regions import roles
 from sportsman.regions.access import Perm, access_for, public, scoped
-from sportsman.regions.models import Region
+from sportsman.regions.models import Region, RoleAssignment
 
 router = Router(tags=["regions"])
 
@@ -69,17 +70,11 @@ class RoleAssignmentOut(Schema):
     region_code: str
     region_name: str
 
-    @staticmethod
-    def resolve_user_label(obj) -> str:
-        return obj.user.nickname or obj.user.masked_phone
 
-    @staticmethod
-    def resolve_region_code(obj) -> str:
-        return obj.region.code
-
-    @staticmethod
-    def resolve_region_name(obj) -> str:
-        return obj.region.name
+def _assignment_out(a: RoleAssignment) -> dict:
+    return {"id": a.pk, "user_id": a.user_id, "user_label": a.user.nickname or a.user.masked_phone,
+            "role": a.role, "region_id": a.region_id, "region_code": a.region.code,
+            "region_name": a.region.name}
 
 
 roles_router = Router(tags=["roles"])
@@ -92,15 +87,17 @@ def list_roles(request: HttpRequest, region_id: int | None = None,
                offset: Annotated[int, Field(ge=0)] = 0):
     """Role assignments I may manage (within my subtree), optionally under one region."""
     qs = roles.list_assignments_for(access_for(request), region_id=region_id)
-    return list(qs[offset:offset + limit])
+    return [_assignment_out(a) for a in qs[offset:offset + limit]]
 
 
 @roles_router.post("", response={201: RoleAssignmentOut})
 @scoped(Perm.ROLE_MANAGE)
+@idempotent
 def grant(request: HttpRequest, data: RoleIn):
+    """Grant a role. Send an ``Idempotency-Key`` to retry safely: a retry gets the first answer."""
     assignment = roles.grant_role(access=access_for(request), user_id=data.user_id,
                                   role=data.role, region_id=data.region_id, request=request)
-    return Status(201, assignment)
+    return Status(201, _assignment_out(assignment))
 
 
 @roles_router.delete("/{assignment_id}", response={204: None})

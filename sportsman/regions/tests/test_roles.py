@@ -93,3 +93,19 @@ def test_residents_and_venue_managers_may_not_manage_roles(tree, api_client):
     assert api_client.as_user(tree.resident).get("/api/v1/roles").status_code == 403
     assert api_client.as_user(tree.venue_manager).get("/api/v1/roles").status_code == 403
     assert api_client.get("/api/v1/roles").status_code == 401
+
+
+def test_a_retried_grant_with_the_same_key_is_granted_once(tree, api_client):
+    newcomer = tree.user()
+    client = api_client.as_user(tree.town_admin)
+    body = {"user_id": newcomer.pk, "role": "community_admin", "region_id": tree.k2.pk}
+    first = client.json("post", "/api/v1/roles", body, HTTP_IDEMPOTENCY_KEY="grant-1")
+    again = client.json("post", "/api/v1/roles", body, HTTP_IDEMPOTENCY_KEY="grant-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert RoleAssignment.objects.filter(user=newcomer).count() == 1
+    assert AuditEntry.objects.filter(action="role.grant").count() == 1
+    other = client.json("post", "/api/v1/roles", {**body, "region_id": tree.k1.pk},
+                        HTTP_IDEMPOTENCY_KEY="grant-1")
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
