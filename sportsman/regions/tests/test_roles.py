@@ -109,3 +109,16 @@ def test_a_retried_grant_with_the_same_key_is_granted_once(tree, api_client):
                         HTTP_IDEMPOTENCY_KEY="grant-1")
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
+
+
+def test_role_list_costs_the_same_queries_for_many_rows(tree, api_client,
+                                                        django_assert_max_num_queries):
+    from sportsman.regions.models import RoleAssignment as RA
+
+    client = api_client.as_user(tree.town_admin)
+    client.get("/api/v1/roles")  # warm: token and grants
+    for _ in range(15):
+        RA.objects.create(user=tree.user(), role="venue_manager", region=tree.k2)
+    with django_assert_max_num_queries(4):  # token, grants, the page (users and regions joined)
+        response = client.get("/api/v1/roles")
+    assert len(response.json()) >= 15
