@@ -37,22 +37,24 @@ def browser():
         chromium.close()
 
 
+def _tab(browser, server, width: int, height: int):
+    context = browser.new_context(base_url=server.url, locale="zh-CN",
+                                  viewport={"width": width, "height": height})
+    context.set_default_timeout(20_000)
+    return context, context.new_page()
+
+
 @pytest.fixture
 def page(browser, server):
     """A fresh phone-sized browser context in Chinese (the residents' default)."""
-    context = browser.new_context(base_url=server.url, locale="zh-CN",
-                                  viewport={"width": 375, "height": 812})
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
+    context, tab = _tab(browser, server, 375, 812)
     yield tab
     context.close()
 
 
 @pytest.fixture
 def laptop(browser, server):
-    context = browser.new_context(base_url=server.url, locale="zh-CN",
-                                  viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
-    tab = context.new_page()
+    """A laptop-sized context, for the staff console."""
+    context, tab = _tab(browser, server, 1280, 800)
     yield tab
     context.close()
