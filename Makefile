@@ -35,6 +35,8 @@ test-postgres: install
 	DATABASE_URL=$$TEST_DATABASE_URL $(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "wrk is not installed (apt-get install wrk): the HTTP figures will be skipped."
 	$(PY) -m bench
 
 lint: install
