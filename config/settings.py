@@ -30,6 +30,8 @@ FIELD_ENCRYPTION_KEY = env_secret(
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 HOST = env_str("HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 WEB_WORKERS = env_int("WEB_WORKERS", 2, minimum=1)

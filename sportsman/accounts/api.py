@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 
 from sportsman.accounts import services
 from sportsman.accounts.models import User
+from sportsman.core.client import client_ip, user_agent
 from sportsman.core.schemas import In, Ok
 from sportsman.regions.access import Perm, access_for, for_self, public, scoped
 
@@ -24,10 +25,6 @@ Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=1
 def _me(request: HttpRequest) -> User:
     """The logged-in user (the operation's mark has checked there is one)."""
     return cast(User, request.user)
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -181,8 +178,8 @@ def login(request: HttpRequest, data: LoginIn):
     with Retry-After), even for the right password."""
     from sportsman.accounts.auth import issue_token
 
-    user = services.check_login(phone=data.phone, password=data.password, ip=_ip(request))
-    return {"token": issue_token(user, user_agent=request.META.get("HTTP_USER_AGENT", ""))}
+    user = services.check_login(phone=data.phone, password=data.password, ip=client_ip(request))
+    return {"token": issue_token(user, user_agent=user_agent(request))}
 
 
 @router.post("/auth/logout", response={200: Ok}, tags=["auth"])
@@ -205,7 +202,7 @@ def logout(request: HttpRequest):
 def sms_code(request: HttpRequest, data: SmsCodeIn):
     """Send a code for "register" or "reset". The answer is the same whether or not the number
     has an account."""
-    services.request_sms_code(phone=data.phone, purpose=data.purpose, ip=_ip(request))
+    services.request_sms_code(phone=data.phone, purpose=data.purpose, ip=client_ip(request))
     return Status(202, {"ok": True})
 
 
@@ -216,10 +213,10 @@ def register(request: HttpRequest, data: RegisterIn):
     from sportsman.accounts.auth import issue_token
 
     user = services.register(phone=data.phone, code=data.code, password=data.password,
-                             nickname=data.nickname, ip=_ip(request),
+                             nickname=data.nickname, ip=client_ip(request),
                              home_community_id=data.home_community_id,
                              interests=data.interests, consents=data.consents)
-    token = issue_token(user, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    token = issue_token(user, user_agent=user_agent(request))
     return Status(201, {"id": user.pk, "token": token})
 
 
@@ -228,7 +225,7 @@ def register(request: HttpRequest, data: RegisterIn):
 def password_reset(request: HttpRequest, data: PasswordResetIn):
     """Set a new password with a "reset" code; every token of the account is revoked."""
     services.reset_password(phone=data.phone, code=data.code, new_password=data.new_password,
-                            ip=_ip(request))
+                            ip=client_ip(request))
     return {"ok": True}
 
 

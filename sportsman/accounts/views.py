@@ -30,6 +30,7 @@ from sportsman.accounts.forms import (
     SendCodeForm,
 )
 from sportsman.accounts.models import SmsPurpose, User
+from sportsman.core.client import client_ip
 from sportsman.core.errors import DomainError, Throttled
 from sportsman.core.views import safe_next
 from sportsman.regions.access import for_self, public
@@ -43,10 +44,6 @@ def me(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _region_label(region_id: int | None) -> str:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sportsman.core.client import client_ip, user_agent
 from sportsman.core.models import AuditEntry
 
 
 def _client(request: Any) -> tuple[str | None, str]:
     if request is None:
         return None, ""
-    meta = request.META
-    ip = meta.get("REMOTE_ADDR") or None
-    return ip, meta.get("HTTP_USER_AGENT", "")[:256]
+    return client_ip(request), user_agent(request)
 
 
 def record(*, actor: Any, action: str, kind: str = AuditEntry.Kind.WRITE, obj: Any = None,

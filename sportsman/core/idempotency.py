@@ -41,6 +41,7 @@ from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
 from ninja.responses import NinjaJSONEncoder, Status
 
+from sportsman.core.client import client_ip
 from sportsman.core.errors import Conflict, DomainError, InvalidInput
 from sportsman.core.models import IdempotencyKey
 
@@ -66,7 +67,7 @@ def owner_for(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{request.META.get('REMOTE_ADDR', '')}"[:64]
+    return f"ip:{client_ip(request) or ''}"[:64]
 
 
 def request_hash(request: HttpRequest) -> str:
