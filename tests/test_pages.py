@@ -244,6 +244,16 @@ def test_profile_shows_my_own_data(tree):
     assert tree.resident.phone in body and "花园社区" in body
 
 
+def test_profile_shows_the_newest_choice_per_consent(tree):
+    from sportsman.accounts import services
+
+    services.set_consent(user=tree.resident, purpose="location", granted=True, version="1")
+    services.set_consent(user=tree.resident, purpose="location", granted=False, version="2")
+    body = english(tree.resident).get(reverse("accounts:profile")).content.decode()
+    assert "Use of my location" in body
+    assert "declined" in body and "agreed" not in body
+
+
 def test_edit_profile_saves_through_the_service(tree):
     client = english(tree.resident)
     response = client.post(reverse("accounts:edit_profile"), {

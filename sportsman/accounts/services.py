@@ -603,12 +603,11 @@ def delete_account(*, user: User, password: str) -> None:
 
 
 def _tombstone(user: User) -> None:
-    from sportsman.regions.models import RoleAssignment
+    from sportsman.regions.roles import drop_roles_of_deleted_account
 
     user.consents.all().delete()
     user.interests.clear()
-    # Deleting one's own roles is part of deleting one's account, not a read of them.
-    RoleAssignment.objects.filter(user_id=user.pk).delete()
+    drop_roles_of_deleted_account(user_id=user.pk)
     user.phone_hash = crypto.keyed_hash(f"deleted:{user.pk}")
     user.phone_encrypted = crypto.encrypt("")
     user.nickname = ""

@@ -29,7 +29,7 @@ from sportsman.accounts.forms import (
     ResetPasswordForm,
     SendCodeForm,
 )
-from sportsman.accounts.models import SmsPurpose, User
+from sportsman.accounts.models import Consent, SmsPurpose, User
 from sportsman.core.client import client_ip
 from sportsman.core.errors import DomainError, Throttled
 from sportsman.core.views import safe_next
@@ -173,19 +173,10 @@ def profile(request: HttpRequest) -> HttpResponse:
         "profile_user": user,
         "interests": list(user.interests.all()),
         "home_label": _region_label(user.home_community_id),
-        "consents": _latest_consents(user),
+        "consents": [{"label": Consent.Purpose(purpose).label, **choice}
+                     for purpose, choice in services.current_consents(user).items()],
         "delete_form": DeleteAccountForm(),
     })
-
-
-def _latest_consents(user) -> list:
-    seen: set[str] = set()
-    out = []
-    for consent in user.consents.all():  # newest first
-        if consent.purpose not in seen:
-            seen.add(consent.purpose)
-            out.append(consent)
-    return out
 
 
 @for_self
@@ -246,5 +237,6 @@ def delete_my_account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {
         "profile_user": user, "interests": list(user.interests.all()),
         "home_label": _region_label(user.home_community_id),
-        "consents": _latest_consents(user), "delete_form": form,
+        "consents": [{"label": Consent.Purpose(purpose).label, **choice}
+                     for purpose, choice in services.current_consents(user).items()], "delete_form": form,
     }, status=400)

@@ -79,6 +79,13 @@ def revoke_role(*, access: Access, assignment_id: int, request: Any = None) -> N
     assignment.delete()
 
 
+def drop_roles_of_deleted_account(*, user_id: int) -> int:
+    """Every role of a user who deleted their own account goes with it (the caller audits the
+    deletion). The only write to role assignments outside grant/revoke."""
+    deleted, _ = RoleAssignment.objects.filter(user_id=user_id).delete()
+    return deleted
+
+
 def list_assignments_for(access: Access, *, region_id: int | None = None):
     """Role assignments on regions inside the actor's ROLE_MANAGE scope (optionally one subtree)."""
     qs = access.scope(RoleAssignment.objects.select_related("region", "user"), Perm.ROLE_MANAGE)

@@ -25,7 +25,7 @@ from sportsman.core.models import AuditEntry
 from sportsman.core.selectors import AuditFilters, list_audit_entries_for, page_of
 from sportsman.core.views import safe_next
 from sportsman.regions.access import Access, Perm, access_for, scoped
-from sportsman.regions.models import Region
+from sportsman.regions.models import Region, subtree_q
 
 SESSION_REGION = "console_region_id"
 PAGE_SIZE = 50
@@ -93,7 +93,7 @@ def home(request: HttpRequest) -> HttpResponse:
     per_community = (
         state.access.scope(User.objects.filter(is_active=True), Perm.REGION_VIEW,
                            field="home_community")
-        .filter(home_community__path__startswith=region.path)
+        .filter(subtree_q(region.path, "home_community"))
         .values("home_community__path").annotate(n=Count("id"))
     )
     total = 0
