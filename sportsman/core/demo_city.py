@@ -458,7 +458,7 @@ def step_staff(city: DemoCity) -> None:
 def fingerprint() -> str:
     """A digest of the demo data that ignores database ids and the encryption key."""
     from sportsman.accounts.models import User
-    from sportsman.regions.access import roles_of
+    from sportsman.regions.access import access_for_user
     from sportsman.regions.models import Region
 
     digest = hashlib.sha256()
@@ -483,6 +483,6 @@ def fingerprint() -> str:
     for phone, *_ in DEMO_STAFF:
         staff = User.objects.filter(phone_hash=crypto.keyed_hash(phone)).first()
         if staff is not None:
-            roles += [(phone, g.role, g.region_code) for g in roles_of(staff)]
+            roles += [(phone, g.role, g.region_code) for g in access_for_user(staff).grants]
     digest.update(repr(sorted(roles)).encode())
     return digest.hexdigest()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -216,7 +216,3 @@ def mark_of(view: Any) -> tuple[str, Perm | None] | None:
             return mark
         view = getattr(view, "__wrapped__", None) or getattr(view, "view_class", None)
     return None
-
-
-def roles_of(user: Any) -> Iterable[Grant]:
-    return Access(user).grants

@@ -15,7 +15,7 @@ from sportsman.accounts.models import User
 from sportsman.core import demo_city
 from sportsman.core.demo import DEMO_HOME_COMMUNITY, DEMO_LOGINS, DEMO_PASSWORD, DEMO_STAFF
 from sportsman.core.models import Sport
-from sportsman.regions.access import roles_of
+from sportsman.regions.access import access_for_user
 from sportsman.regions.models import LEVEL_DEPTH, Region, RoleAssignment
 from sportsman.regions.selectors import find_by_code
 from sportsman.regions.services import kind_of
@@ -79,7 +79,7 @@ def test_demo_logins_hold_their_roles_over_the_residents_home():
     resident = User.objects.get_by_phone("13800000000")
     home = resident.home_community
     assert home.code == DEMO_HOME_COMMUNITY and home.name == "花园社区"
-    assert list(roles_of(resident)) == []
+    assert access_for_user(resident).grants == []
     expected = {"13800000001": ("community_admin", "330402009034"),
                 "13800000002": ("town_admin", "330402009000"),
                 "13800000003": ("district_admin", "330402000000"),
@@ -87,14 +87,14 @@ def test_demo_logins_hold_their_roles_over_the_residents_home():
                 "13800000005": ("venue_manager", "330402009034")}
     assert {p for p, _ in DEMO_LOGINS} == {"13800000000", *expected}
     for phone, (role, code) in expected.items():
-        grants = list(roles_of(User.objects.get_by_phone(phone)))
+        grants = list(access_for_user(User.objects.get_by_phone(phone)).grants)
         assert [(g.role, g.region_code) for g in grants] == [(role, code)]
         assert home.path.startswith(grants[0].path)  # the role's region holds the home
-    sibling = list(roles_of(User.objects.get_by_phone("13800000006")))
+    sibling = list(access_for_user(User.objects.get_by_phone("13800000006")).grants)
     assert [(g.role, g.region_code) for g in sibling] == [("town_admin", "330402013000")]
     assert not home.path.startswith(sibling[0].path)
     roles = {g.role for phone, *_ in DEMO_STAFF
-             for g in roles_of(User.objects.get_by_phone(phone))}
+             for g in access_for_user(User.objects.get_by_phone(phone)).grants}
     assert roles == {"city_admin", "district_admin", "town_admin", "community_admin",
                      "venue_manager", "association_admin", "instructor", "evaluator",
                      "merchant", "volunteer_leader"}
