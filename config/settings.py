@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sportsman.regions",
     "sportsman.accounts",
     "sportsman.notifications",
+    "sportsman.facilities",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("accounts/", include("sportsman.accounts.urls")),
     path("notifications/", include("sportsman.notifications.urls")),
+    path("console/facilities/", include("sportsman.facilities.urls_console")),
     path("console/", include("sportsman.regions.urls")),
+    path("", include("sportsman.facilities.urls")),
     path("", include("sportsman.core.urls")),
 ]

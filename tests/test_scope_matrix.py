@@ -8,39 +8,15 @@ means a 2xx answer that shows or changes the target; "refused" means 401 (anonym
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from tests.scope import ACTORS, CITY_LEVEL, Case, ids, xlsx_text
+
 pytestmark = pytest.mark.django_db
-
-ACTORS = ["right", "parent", "child", "sibling", "resident", "anonymous"]
-
-# Who plays each part, by the level at which the permission is naturally held.
-TOWN_LEVEL = {"right": "town_admin", "parent": "district_admin", "child": "community_admin",
-              "sibling": "sibling_town_admin", "resident": "resident", "anonymous": None}
-CITY_LEVEL = {"right": "city_admin", "parent": "city_admin", "child": "district_admin",
-              "sibling": "other_city_admin", "resident": "resident", "anonymous": None}
-
-
-@dataclass
-class Case:
-    name: str
-    op: str  # "METHOD /path" of the operation, as in the OpenAPI document (under /api/v1)
-    call: Callable  # (client, tree, state) -> response
-    sees: Callable | None = None  # (response, tree, state) -> bool, for reads
-    changed: Callable | None = None  # (tree, state) -> bool, for writes
-    setup: Callable | None = None  # (tree) -> state
-    allowed: set[str] = field(default_factory=lambda: {"right", "parent"})
-    cast: dict = field(default_factory=lambda: TOWN_LEVEL)
-
-
-def _ids(response) -> set:
-    body = response.json()
-    rows = body.get("items", body) if isinstance(body, dict) else body
-    return {row["id"] for row in rows}
 
 
 def _role_setup(tree):
@@ -60,14 +36,6 @@ def _t1_audit_entry(tree):
     return {"entry": record(actor=tree.town_admin, action="matrix.probe", region=tree.t1)}
 
 
-def _xlsx_text(response) -> bytes:
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(io.BytesIO(response.content)) as book:
-        return b"".join(book.read(n) for n in book.namelist() if n.startswith("xl/"))
-
-
 def _audited_views(tree, state) -> bool:
     from sportsman.core.models import AuditEntry
 
@@ -77,16 +45,16 @@ def _audited_views(tree, state) -> bool:
 CASES: list[Case] = [
     Case("regions.children of t1", op="GET /regions/{region_id}/children",
          call=lambda c, t, s: c.get(f"/api/v1/regions/{t.t1.pk}/children"),
-         sees=lambda r, t, s: r.status_code == 200 and t.k2.pk in _ids(r)),
+         sees=lambda r, t, s: r.status_code == 200 and t.k2.pk in ids(r)),
     Case("regions.mine", op="GET /regions/mine",
          call=lambda c, t, s: c.get("/api/v1/regions/mine"),
          sees=lambda r, t, s: r.status_code == 200 and bool(
-             _ids(r) & {t.t1.pk, t.d1.pk, t.city.pk}),
+             ids(r) & {t.t1.pk, t.d1.pk, t.city.pk}),
          allowed={"right", "parent"}),
     Case("roles.list (sees k2's community admin)", op="GET /roles",
          setup=_role_setup,
          call=lambda c, t, s: c.get("/api/v1/roles"),
-         sees=lambda r, t, s: r.status_code == 200 and s["assignment"].pk in _ids(r)),
+         sees=lambda r, t, s: r.status_code == 200 and s["assignment"].pk in ids(r)),
     Case("roles.grant on k2", op="POST /roles",
          setup=_role_setup,
          call=lambda c, t, s: c.json("post", "/api/v1/roles", {
@@ -100,7 +68,7 @@ CASES: list[Case] = [
     Case("residents.list (sees a k2 resident)", op="GET /residents",
          setup=_k2_resident,
          call=lambda c, t, s: c.get("/api/v1/residents"),
-         sees=lambda r, t, s: r.status_code == 200 and s["resident"].pk in _ids(r)),
+         sees=lambda r, t, s: r.status_code == 200 and s["resident"].pk in ids(r)),
     Case("residents.detail of a k2 resident", op="GET /residents/{user_id}",
          setup=_k2_resident,
          call=lambda c, t, s: c.get(f"/api/v1/residents/{s['resident'].pk}"),
@@ -112,14 +80,27 @@ CASES: list[Case] = [
     Case("audit.list (sees an entry in t1)", op="GET /audit",
          setup=_t1_audit_entry,
          call=lambda c, t, s: c.get("/api/v1/audit"),
-         sees=lambda r, t, s: r.status_code == 200 and s["entry"].pk in _ids(r),
+         sees=lambda r, t, s: r.status_code == 200 and s["entry"].pk in ids(r),
          cast=CITY_LEVEL),
     Case("audit.export.xlsx (holds an entry in t1)", op="GET /audit/export.xlsx",
          setup=_t1_audit_entry,
          call=lambda c, t, s: c.get("/api/v1/audit/export.xlsx"),
-         sees=lambda r, t, s: r.status_code == 200 and b"matrix.probe" in _xlsx_text(r),
+         sees=lambda r, t, s: r.status_code == 200 and b"matrix.probe" in xlsx_text(r),
          cast=CITY_LEVEL),
 ]
+
+
+def _app_cases() -> list[Case]:
+    """Cases that apps keep beside their own tests (``sportsman/<app>/tests/scope_cases*.py``)."""
+    root = Path(__file__).resolve().parent.parent
+    found: list[Case] = []
+    for module_file in sorted(root.glob("sportsman/*/tests/scope_cases*.py")):
+        name = ".".join(module_file.relative_to(root).with_suffix("").parts)
+        found += importlib.import_module(name).CASES
+    return found
+
+
+CASES += _app_cases()
 
 
 @pytest.mark.parametrize("actor", ACTORS)

@@ -38,6 +38,8 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     RESIDENT_VIEW = "residents.view"
     NOTIFY_PUBLISH = "notifications.publish"
+    FACILITY_MANAGE = "facilities.manage"
+    BOOKING_RULES = "facilities.booking_rules"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -52,6 +54,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.AUDIT_VIEW: frozenset({Role.CITY_ADMIN}),
     Perm.RESIDENT_VIEW: _ADMINS,
     Perm.NOTIFY_PUBLISH: _ADMINS,
+    # Venues: registry, hours, units, today's bookings, scans, devices, tickets, utilisation.
+    Perm.FACILITY_MANAGE: _ADMINS | {Role.VENUE_MANAGER},
+    # Booking rules for a whole region's subtree (a facility's own rules: FACILITY_MANAGE).
+    Perm.BOOKING_RULES: _ADMINS,
 }
 
 
