@@ -6,10 +6,14 @@
    measured with wrk: a bare endpoint, ``GET /api/v1/me`` with a bearer token, ``POST
    /api/v1/auth/login``; then the same bare endpoint under ``granian --interface wsgi`` — the
    WSGI ceiling the ASGI entry is compared with;
-3. regions: subtree and ancestor query cost at 1,000 / 10,000 / 100,000 regions.
+3. regions: subtree and ancestor query cost at 1,000 / 10,000 / 100,000 regions;
+4. facilities: facility search at 10,000 and 100,000 facilities vs the bare endpoint (wrk,
+   req/s ratio and p99); bookings per second under contention (2,000 residents on 50 slots)
+   vs a bare booking endpoint; device events per second through the ingestion service vs a
+   raw bulk insert of the same rows, on SQLite and PostgreSQL.
 
 Progress goes to stderr; the document goes to stdout and to bench/results/latest.json.
-``--only seed,http,regions``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
+``--only seed,http,regions,facilities``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
 """
 
 from __future__ import annotations
@@ -205,6 +209,105 @@ def measure_regions(var_dir: Path, template: Path) -> dict:
     return out
 
 
+SEARCH_SIZES = (10_000, 100_000)
+
+
+def _facilities_script(args: list[str], env: dict[str, str]) -> dict:
+    done = subprocess.run([PYTHON, "-m", "bench.facilities", *args], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_facilities(var_dir: Path, template: Path, *, seconds: int, connections: int) -> dict:
+    out: dict = {}
+    # Device ingestion, in-process: our service vs a raw bulk insert, same rows, same run.
+    database = var_dir / "ingest.sqlite3"
+    shutil.copyfile(template, database)
+    log("facilities: device ingestion (SQLite)")
+    out["ingest_sqlite"] = _facilities_script(["ingest"], _env(var_dir, database))
+    server = _postgres_server()
+    if server:
+        with _scratch_postgres(server, "ingest") as url:
+            env = {**_env(var_dir, var_dir / "unused.sqlite3"), "DATABASE_URL": url}
+            _manage(env, "migrate", "--noinput", "-v0")
+            log("facilities: device ingestion (PostgreSQL)")
+            out["ingest_postgres"] = _facilities_script(["ingest"], env)
+    if not wrk.available():
+        out["http"] = {"skipped": "wrk is not installed (Debian package `wrk`)"}
+        return out
+    for size in SEARCH_SIZES:
+        database = var_dir / f"search-{size}.sqlite3"
+        shutil.copyfile(template, database)
+        log(f"facilities: loading {size:,} facilities")
+        loaded = _facilities_script(["load-search", str(size)], _env(var_dir, database))
+        point = loaded["point"]
+        env = _env(var_dir, database, DJANGO_SETTINGS_MODULE="bench.settings")
+        figures: dict = {"load": loaded}
+        with serving(env, "asgi", _free_port()) as base:
+            log(f"search at {size:,}: bare, near a point, open now, by category ({seconds} s each)")
+            figures["bare"] = wrk.run(f"{base}/bench/bare", seconds=seconds,
+                                      connections=connections)
+            queries = {
+                "near_3km": f"lat={point['lat']}&lng={point['lng']}&radius_m=3000",
+                "near_3km_open_now": f"lat={point['lat']}&lng={point['lng']}&radius_m=3000"
+                                     "&open_now=true",
+                "category_gym": "category=community_gym&limit=20",
+            }
+            for name, query in queries.items():
+                result = wrk.run(f"{base}/api/v1/facilities?{query}", seconds=seconds,
+                                 connections=connections)
+                result["ratio_to_bare"] = _ratio(result, figures["bare"])
+                result["query"] = query
+                figures[name] = result
+        out[f"search_{size}"] = figures
+    database = var_dir / "booking.sqlite3"
+    shutil.copyfile(template, database)
+    tokens_file = var_dir / "booking-tokens.json"
+    log("facilities: booking set-up (2,000 residents, 50 slots)")
+    out["booking_setup"] = _facilities_script(["load-booking", str(tokens_file)],
+                                              _env(var_dir, database))
+    people = json.loads(tokens_file.read_text())
+    slots = ", ".join(map(str, people["slots"]))
+    book_script = var_dir / "book.lua"
+    book_script.write_text(wrk.BOOKING_SCRIPT.format(
+        tokens=", ".join(f'"{t}"' for t in people["tokens"]), slots=slots))
+    bare_script = var_dir / "bare-book.lua"
+    bare_script.write_text(wrk.BARE_BOOKING_SCRIPT.format(
+        users=", ".join(map(str, people["users"])), slots=slots))
+    env = _env(var_dir, database, DJANGO_SETTINGS_MODULE="bench.settings")
+    with serving(env, "asgi", _free_port()) as base:
+        log(f"booking: bare, then POST /api/v1/bookings ({seconds} s each)")
+        bare = wrk.run(f"{base}/bench/book", seconds=seconds, connections=connections,
+                       script=bare_script)
+        ours = wrk.run(f"{base}/api/v1/bookings", seconds=seconds, connections=connections,
+                       script=book_script)
+    ours["ratio_to_bare_booking"] = _ratio(ours, bare)
+    ours["note"] = ("non-2xx: 409 already_booked when a resident drew a slot twice; every "
+                    "request runs the full booking service (rules, limits, lock, audit-free "
+                    "resident write)")
+    out["booking_sqlite"] = {"bare_booking": bare, "post_bookings": ours}
+    return out
+
+
+@contextlib.contextmanager
+def _scratch_postgres(server_url: str, label: str) -> Iterator[str]:
+    """A scratch PostgreSQL database on the server, dropped when the block ends."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(server_url)
+    name = f"sportsman_bench_{os.getpid()}_{label}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _postgres_server() -> str | None:
     """A PostgreSQL URL whose server may host scratch databases (BENCH_POSTGRES_URL, else
     TEST_DATABASE_URL when it names PostgreSQL)."""
@@ -216,32 +319,18 @@ def _postgres_server() -> str | None:
 
 
 def measure_regions_postgres(var_dir: Path, server_url: str) -> dict:
-    """The same figures on PostgreSQL, each size in a scratch database created and dropped
-    here."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
+    """The same figures on PostgreSQL, each size in a scratch database."""
     from bench.regions import SHAPES
 
-    parts = urlsplit(server_url)
     out: dict = {}
     for size in SHAPES:
-        name = f"sportsman_bench_{os.getpid()}_{size}"
-        scratch = urlunsplit(parts._replace(path=f"/{name}"))
-        admin = urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
+        with _scratch_postgres(server_url, str(size)) as scratch:
             env = {**_env(var_dir, var_dir / "unused.sqlite3"), "DATABASE_URL": scratch}
             log(f"regions on PostgreSQL: {size:,}")
             _manage(env, "migrate", "--noinput", "-v0")
             done = subprocess.run([PYTHON, "-m", "bench.regions", str(size)], cwd=ROOT,
                                   env=env, check=True, capture_output=True, text=True)
             out[str(size)] = json.loads(done.stdout.strip().splitlines()[-1])
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return out
 
 
@@ -256,13 +345,13 @@ def _git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="seed,http,regions",
-                        help="comma-separated parts: seed, http, regions")
+    parser.add_argument("--only", default="seed,http,regions,facilities",
+                        help="comma-separated parts: seed, http, regions, facilities")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
-    unknown = parts - {"seed", "http", "regions"}
+    unknown = parts - {"seed", "http", "regions", "facilities"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     started = time.perf_counter()
@@ -279,11 +368,15 @@ def main(argv: list[str] | None = None) -> int:
         if "http" in parts:
             doc["http"] = measure_http(var_dir, database, seconds=args.seconds,
                                        connections=args.connections, scripts=var_dir)
-        if "regions" in parts:
-            template = var_dir / "empty.sqlite3"
-            log("migrating an empty database for the region trees")
+        template = var_dir / "empty.sqlite3"
+        if "regions" in parts or "facilities" in parts:
+            log("migrating an empty database for the scratch copies")
             _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
             _db_size(template)  # checkpoint: the copies start complete
+        if "facilities" in parts:
+            doc["facilities"] = measure_facilities(var_dir, template, seconds=args.seconds,
+                                                   connections=args.connections)
+        if "regions" in parts:
             doc["regions"] = measure_regions(var_dir, template)
             server = _postgres_server()
             if server:

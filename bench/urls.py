@@ -5,9 +5,11 @@ middleware, server and worker set-up as every other page; what a real endpoint a
 is the endpoint's own cost.
 """
 
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import path
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 
 from config.urls import urlpatterns as platform_urlpatterns
 from sportsman.regions.access import public
@@ -20,6 +22,31 @@ bench_api = NinjaAPI(title="bench", version="bench", urls_namespace="bench", doc
 @public
 def bare(request: HttpRequest) -> dict:
     return {"ok": True}
+
+
+class BareBookIn(Schema):
+    slot_id: int
+    user_id: int
+
+
+@bench_api.post("/book")
+@public
+def bare_book(request: HttpRequest, data: BareBookIn) -> dict:
+    """The bare booking: take a place with one conditional UPDATE and insert the booking, in
+    one transaction — no authentication, rules, limits, idempotency or audit. The denominator
+    of the booking figures (ARCHITECTURE.md, "bare Django booking")."""
+    from sportsman.facilities.models import Booking, Slot
+
+    with transaction.atomic():
+        taken = Slot.objects.filter(pk=data.slot_id, booked__lt=F("capacity")).update(
+            booked=F("booked") + 1)
+        if not taken:
+            return {"ok": False}
+        slot = Slot.objects.only("start", "end", "facility_id").get(pk=data.slot_id)
+        booking = Booking.objects.create(user_id=data.user_id, slot_id=slot.pk,
+                                         facility_id=slot.facility_id, start=slot.start,
+                                         end=slot.end, status="completed")
+    return {"ok": True, "id": booking.pk}
 
 
 urlpatterns = [path("bench/", bench_api.urls), *platform_urlpatterns]

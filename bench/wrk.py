@@ -72,3 +72,33 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 """
+
+# Each request: a random resident (bearer token) books a random slot of the bench facility.
+BOOKING_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local tokens = {{{tokens}}}
+local slots = {{{slots}}}
+math.randomseed(os.time())
+request = function()
+  local headers = {{}}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. tokens[math.random(1, #tokens)]
+  local body = '{{"slot_id": ' .. slots[math.random(1, #slots)] .. '}}'
+  return wrk.format("POST", nil, headers, body)
+end
+"""
+
+# The same load on the bare booking endpoint: user ids instead of tokens.
+BARE_BOOKING_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local users = {{{users}}}
+local slots = {{{slots}}}
+math.randomseed(os.time())
+request = function()
+  local body = '{{"slot_id": ' .. slots[math.random(1, #slots)] .. ', "user_id": ' ..
+    users[math.random(1, #users)] .. '}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""

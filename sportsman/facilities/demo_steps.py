@@ -94,6 +94,7 @@ HOURS: dict[str, dict[int, list[tuple[dt.time, dt.time]]]] = {
     "station": {d: [(T(6), T(22))] for d in range(7)},
     "elderly": {d: [(T(8), T(17))] for d in range(6)},
     "centre": {d: [(T(9), T(21))] for d in range(7)},
+    "allday": {d: [(T(0), T(23, 59, 59))] for d in range(7)},
 }
 # When people exercise (local hour → weight): mornings and evenings.
 HOUR_WEIGHTS = {5: 2, 6: 8, 7: 8, 8: 5, 9: 4, 10: 3, 11: 2, 12: 1, 13: 1, 14: 2, 15: 3, 16: 4,
@@ -206,6 +207,7 @@ def step_facilities(city: DemoCity) -> None:
                 occupancy=0)
             specs.append((facility, spec))
             bar.update(1)
+    specs.append(_home_station(city))
     Facility.objects.bulk_create([f for f, _ in specs], batch_size=BATCH)
     rules, exceptions, unit_rows, links, devices = [], [], [], [], []
     through = Facility.sports.through
@@ -373,7 +375,30 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
     city.made["bookings"] = len(bookings)
 
 
+# The demo resident's own smart station: open round the clock with 30-minute slots, so a demo
+# (and the browser test) can always book the next slot and check in within half an hour.
+HOME_STATION = ("station", 0.0, "sports_bureau", ("运动家智能健身驿站(24小时)",),
+                ("running", "yoga", "aerobics"), "allday",
+                [("智能健身区", None, 12, 30, 0, "first_come")])
+
+
+def _home_station(city: DemoCity) -> tuple[Any, tuple[Any, ...]]:
+    from sportsman.core.demo import DEMO_HOME_COMMUNITY
+    from sportsman.facilities.models import Facility
+
+    home = city.regions[DEMO_HOME_COMMUNITY]
+    lat, lng = COUNTY_CENTRES["330402"]
+    return Facility(name=f"{home.name}{HOME_STATION[3][0]}", owner_kind=HOME_STATION[2],
+                    category=HOME_STATION[0], region=home, address=f"{home.name}禾兴路1号",
+                    lat=lat, lng=lng, capacity=30, amenities=["照明", "饮水点", "储物柜"],
+                    accessibility=["无障碍通道"], contact_name=f"{home.name}服务中心",
+                    contact_phone="0573-82000000", is_free=True, is_bookable=True,
+                    holiday_hours="normal", external_ref="JX-HOME-STATION"), HOME_STATION
+
+
 def _hours_kind(facility: Any) -> str:
+    if facility.external_ref == "JX-HOME-STATION":
+        return HOME_STATION[5]
     for spec in CATEGORIES:
         if spec[0] == facility.category:
             return spec[5]
