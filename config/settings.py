@@ -108,6 +108,10 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Broker of the device bridge (manage.py mqtt_bridge): mqtt://[user:pass@]host:port; "" = none.
+MQTT_URL = env_str("MQTT_URL", "")
+# Leaflet tile URL template for the facility finder; "" = markers on a plain background.
+FACILITY_MAP_TILES = env_str("FACILITY_MAP_TILES", "")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["sportsman.accounts.auth.PhoneBackend"]

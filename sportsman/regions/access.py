@@ -222,3 +222,17 @@ def mark_of(view: Any) -> tuple[str, Perm | None] | None:
             return mark
         view = getattr(view, "__wrapped__", None) or getattr(view, "view_class", None)
     return None
+
+
+def holders(perm: Perm, region: Region) -> QuerySet[Any]:
+    """Active users who hold ``perm`` over ``region`` (a grant on the region or an ancestor): who
+    to tell about something there (a venue's maintenance tickets go to its managers)."""
+    from django.contrib.auth import get_user_model
+
+    ids = [*region.ancestor_ids, region.pk]
+    return (get_user_model().objects
+            .filter(is_active=True,
+                    pk__in=RoleAssignment.objects.filter(role__in=PERMISSIONS[perm],
+                                                         region_id__in=ids)
+                    .values("user_id"))
+            .order_by("pk"))

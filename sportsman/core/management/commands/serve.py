@@ -1,6 +1,7 @@
-"""Serve the platform: the web server (one ASGI entry), the task worker and the scheduler.
+"""Serve the platform: the web server (one ASGI entry), the task worker, the scheduler and, when
+``MQTT_URL`` is set, the MQTT bridge of the smart devices.
 
-Ctrl-C (or SIGTERM) stops all three.
+Ctrl-C (or SIGTERM) stops them all.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class Command(BaseCommand):
             commands["worker"] = [python, manage, "db_worker", "--queue-name", "*"]
         if not options["no_scheduler"]:
             commands["scheduler"] = [python, manage, "scheduler"]
+        if settings.MQTT_URL:
+            # Devices that speak MQTT: their events go through the same ingestion as HTTP.
+            commands["mqtt"] = [python, manage, "mqtt_bridge"]
         self.stdout.write(self._banner())
         procs = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR)  # noqa: S603 (our own argv)
                  for name, cmd in commands.items()}
