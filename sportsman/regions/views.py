@@ -64,6 +64,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "state": state, "section": section,
         "can_audit": access.has_anywhere(Perm.AUDIT_VIEW),
         "can_residents": access.has_anywhere(Perm.RESIDENT_VIEW),
+        "can_venues": access.has_anywhere(Perm.FACILITY_MANAGE),
     })
     return render(request, template, context)
 
