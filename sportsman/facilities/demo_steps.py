@@ -253,6 +253,33 @@ def step_facilities(city: DemoCity) -> None:
     Device.objects.bulk_create(devices, batch_size=BATCH)
     city.made["facilities"] = [f.pk for f, _ in specs]
     _history(city, rng, [f for f, _ in specs])
+    _now(city, rng, {d.facility_id for d in devices if d.kind == DeviceKind.COUNTER})
+
+
+def _now(city: DemoCity, rng: random.Random, counted: set[int]) -> None:
+    """The present: what the people counters report now, and the demo resident's next
+    booking (tomorrow evening at the home station)."""
+    from sportsman.accounts.models import User
+    from sportsman.core import crypto
+    from sportsman.core.demo import DEMO_STAFF
+    from sportsman.facilities.models import Booking, Facility, Slot, Unit
+
+    now = timezone.now()
+    for facility in Facility.objects.filter(pk__in=counted).only("pk", "capacity"):
+        Facility.objects.filter(pk=facility.pk).update(
+            occupancy=rng.randint(0, max(1, facility.capacity * 4 // 5)), occupancy_at=now)
+    resident = User.objects.filter(phone_hash=crypto.keyed_hash(DEMO_STAFF[0][0])).first()
+    unit = Unit.objects.filter(facility__external_ref="JX-HOME-STATION").first()
+    if resident is None or unit is None:
+        return
+    start = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), T(19),
+                                tzinfo=LOCAL_TZ)
+    slot, _ = Slot.objects.get_or_create(
+        unit=unit, start=start,
+        defaults={"facility_id": unit.facility_id, "capacity": unit.capacity,
+                  "end": start + dt.timedelta(minutes=unit.slot_minutes), "booked": 1})
+    Booking.objects.create(user=resident, slot=slot, facility_id=unit.facility_id,
+                           start=slot.start, end=slot.end)
 
 
 def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.e2e.server import DEMO_PASSWORD, ROOT, launch_browser, serve
 
 OUT = ROOT / "docs" / "screenshots"
+STATION = "花园社区运动家智能健身驿站(24小时)"
 
 
 def _log_in(page, phone: str) -> None:
@@ -41,6 +42,18 @@ def take(out: Path = OUT) -> list[Path]:
         page.goto("/accounts/profile/")
         written.append(out / "profile.png")
         page.screenshot(path=written[-1])
+        page.goto("/places/?near=home")
+        written.append(out / "places.png")
+        page.screenshot(path=written[-1])
+        page.get_by_role("link", name=STATION).first.click()
+        page.wait_for_load_state()
+        written.append(out / "facility.png")
+        page.screenshot(path=written[-1], full_page=True)
+        page.goto("/me/bookings/")
+        page.get_by_role("link", name=STATION).first.click()
+        page.wait_for_load_state()
+        written.append(out / "pass.png")
+        page.screenshot(path=written[-1])
         laptop = browser.new_context(base_url=server.url, locale="zh-CN",
                                      viewport={"width": 1280, "height": 720})
         page = laptop.new_page()
@@ -48,6 +61,15 @@ def take(out: Path = OUT) -> list[Path]:
         page.goto("/console/")
         written.append(out / "console.png")
         page.screenshot(path=written[-1])
+        laptop.clear_cookies()
+        _log_in(page, "13800000005")
+        page.goto("/console/facilities/")
+        written.append(out / "venues.png")
+        page.screenshot(path=written[-1])
+        page.get_by_role("link", name=STATION).first.click()
+        page.wait_for_load_state()
+        written.append(out / "venue.png")
+        page.screenshot(path=written[-1], full_page=True)
         browser.close()
     return written
 

@@ -31,6 +31,12 @@ def _seed(*args: str) -> str:
 
 
 def _wipe() -> None:
+    from sportsman.facilities.models import Booking, Facility, Visit
+
+    # Rows of later steps that protect their regions and users.
+    Visit.objects.all().delete()
+    Booking.objects.all().delete()
+    Facility.objects.all().delete()
     User.interests.through.objects.all().delete()
     RoleAssignment.objects.all().delete()
     User.objects.all().delete()
