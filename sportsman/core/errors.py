@@ -6,6 +6,8 @@ Services raise these; the API turns them into the one error shape
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -80,3 +82,31 @@ class Throttled(DomainError):
     def __init__(self, message: Any = None, *, retry_after: int = 60, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell of an imported file: its row as a spreadsheet shows it (the header is
+    row 1), the column, and a translated reason."""
+
+    row: int
+    column: str
+    reason: Any
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.reason}"
+
+
+class BadFile(InvalidInput):
+    """An imported file with bad rows. ``problems`` lists every one; nothing was loaded.
+    Subclasses name their ``code`` and ``default_message``."""
+
+    code = "file_invalid"
+    default_message = _("The file has bad rows; nothing was loaded.")
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        fields: dict[str, list[str]] = {}
+        for p in problems:
+            fields.setdefault(f"row {p.row}", []).append(f"{p.column}: {p.reason}")
+        super().__init__(fields=fields)
+        self.problems = list(problems)

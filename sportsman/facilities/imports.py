@@ -38,7 +38,7 @@ import datetime as dt
 import io
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,10 +46,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from sportsman.core.audit import record
-from sportsman.core.errors import InvalidInput
+from sportsman.core.errors import BadFile, InvalidInput, RowProblem
 from sportsman.facilities import registry
 from sportsman.facilities.models import (
     Category,
@@ -101,28 +100,10 @@ _TIME_RANGE = re.compile(r"(\d{1,2}[:：]\d{2})\s*(?:-|—|–|~|～|至|到)\s*
 _DATE = r"(\d{4}-\d{1,2}-\d{1,2})"
 
 
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.row} {self.column}: {self.reason}"
-
-
-class FacilityFileError(InvalidInput):
+class FacilityFileError(BadFile):
     """A register file with bad rows. ``problems`` lists every one; nothing was loaded."""
 
     code = "facility_file_invalid"
-    default_message = gettext_lazy("The file has bad rows; nothing was loaded.")
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        fields: dict[str, list[str]] = {}
-        for p in problems:
-            fields.setdefault(str(p.row), []).append(f"{p.column}: {p.reason}")
-        super().__init__(fields=fields)
-        self.problems = list(problems)
 
 
 @dataclass
@@ -308,7 +289,7 @@ def _price_cents(text: str) -> int | None:
 
 # --- validation -------------------------------------------------------------------------------
 
-def _header_map(header: list[str], problems: list[Problem]) -> dict[str, int]:
+def _header_map(header: list[str], problems: list[RowProblem]) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, name in enumerate(header):
         name = name.strip().lstrip("\ufeff")
@@ -316,14 +297,14 @@ def _header_map(header: list[str], problems: list[Problem]) -> dict[str, int]:
             continue
         key = FIELD_OF.get(name)
         if key is None:
-            problems.append(Problem(1, name, _("Unknown column.")))
+            problems.append(RowProblem(1, name, _("Unknown column.")))
         elif key in index:
-            problems.append(Problem(1, name, _("The column appears twice.")))
+            problems.append(RowProblem(1, name, _("The column appears twice.")))
         else:
             index[key] = i
     for key in REQUIRED:
         if key not in index:
-            problems.append(Problem(1, HEADER_OF[key], _("The required column is missing.")))
+            problems.append(RowProblem(1, HEADER_OF[key], _("The required column is missing.")))
     return index
 
 
@@ -337,19 +318,19 @@ def _communities(access: Access, codes: set[str]) -> dict[str, Region]:
     return found
 
 
-def validate(access: Access, table: list[list[str]]) -> tuple[list[Row], list[Problem]]:
+def validate(access: Access, table: list[list[str]]) -> tuple[list[Row], list[RowProblem]]:
     """Every row checked: the parsed rows and every problem found (row, column, reason)."""
-    problems: list[Problem] = []
+    problems: list[RowProblem] = []
     if not table or not any(table[0]):
-        return [], [Problem(1, "", _("The file has no header row."))]
+        return [], [RowProblem(1, "", _("The file has no header row."))]
     index = _header_map(table[0], problems)
     if problems:
         return [], problems
     body = [(FIRST_DATA_ROW + i, r) for i, r in enumerate(table[1:]) if any(c for c in r)]
     if not body:
-        return [], [Problem(FIRST_DATA_ROW, "", _("The file has no data rows."))]
+        return [], [RowProblem(FIRST_DATA_ROW, "", _("The file has no data rows."))]
     if len(body) > MAX_ROWS:
-        return [], [Problem(FIRST_DATA_ROW, "",
+        return [], [RowProblem(FIRST_DATA_ROW, "",
                             _("At most %(n)d rows per file.") % {"n": MAX_ROWS})]
 
     def cell(raw: list[str], key: str) -> str:
@@ -374,7 +355,7 @@ def validate(access: Access, table: list[list[str]]) -> tuple[list[Row], list[Pr
         before = len(problems)
 
         def bad(key: str, reason: str, line: int = line) -> None:
-            problems.append(Problem(line, HEADER_OF[key], reason))
+            problems.append(RowProblem(line, HEADER_OF[key], reason))
 
         for key in REQUIRED:
             if not cell(raw, key):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sportsman.core.audit import record
-from sportsman.core.errors import Conflict, InvalidInput
+from sportsman.core.errors import BadFile, Conflict, InvalidInput, RowProblem
 from sportsman.regions.models import LEVEL_DEPTH, Level, Region
 
 logger = logging.getLogger(__name__)
@@ -66,28 +66,11 @@ _FALSE = {"", "0", "false", "no", "n", "f"}
 FIRST_DATA_ROW = 2  # row 1 of a division file is its header, as a spreadsheet shows it
 
 
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, {self.column}: {self.reason}"
-
-
-class RegionFileError(InvalidInput):
+class RegionFileError(BadFile):
     """A division file with bad rows. ``problems`` lists every one; nothing was loaded."""
 
     code = "region_file_invalid"
     default_message = gettext_lazy("The division file has bad rows; nothing was loaded.")
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        fields: dict[str, list[str]] = {}
-        for p in problems:
-            fields.setdefault(f"row {p.row}", []).append(f"{p.column}: {p.reason}")
-        super().__init__(fields=fields)
-        self.problems = list(problems)
 
 
 @dataclass
@@ -181,7 +164,7 @@ def _flag(raw: Any) -> bool | None:
     return None
 
 
-def _parse(line: int, raw: Mapping[str, Any], problems: list[Problem]) -> _Row:
+def _parse(line: int, raw: Mapping[str, Any], problems: list[RowProblem]) -> _Row:
     def cell(name: str) -> str:
         value = raw.get(name)
         return "" if value is None else str(value).strip()
@@ -192,11 +175,11 @@ def _parse(line: int, raw: Mapping[str, Any], problems: list[Problem]) -> _Row:
     level = LEVEL_ALIASES.get(level_word)
     bad = problems.append
     if not name:
-        bad(Problem(line, "name", _("is empty")))
+        bad(RowProblem(line, "name", _("is empty")))
     elif len(name) > 64:
-        bad(Problem(line, "name", _("is longer than 64 characters")))
+        bad(RowProblem(line, "name", _("is longer than 64 characters")))
     if level is None:
-        bad(Problem(line, "level", _("%(word)r is not one of %(known)s")
+        bad(RowProblem(line, "level", _("%(word)r is not one of %(known)s")
                     % {"word": level_word, "known": ", ".join(LEVEL_ALIASES)}))
     extra: dict[str, Any] = {}
     code_ok = False
@@ -204,37 +187,37 @@ def _parse(line: int, raw: Mapping[str, Any], problems: list[Problem]) -> _Row:
         code_errors = code_problems(code, level)
         code_ok = not code_errors
         for column, reason in code_errors:
-            bad(Problem(line, column, reason))
+            bad(RowProblem(line, column, reason))
         short = cell("code")
         if not code_errors and short and short != code[:PREFIX_LENGTH[level]]:
-            bad(Problem(line, "code", _("%(short)s does not match code12 %(code)s")
+            bad(RowProblem(line, "code", _("%(short)s does not match code12 %(code)s")
                         % {"short": short, "code": code}))
         kind = kind_of(code, level) if not code_errors else None
         if kind is not None:
             extra["kind_note"] = kind
             claimed = NOTE_KINDS.get(cell("town_kind_or_note"))
             if claimed is not None and kind and claimed != kind:
-                bad(Problem(line, "town_kind_or_note",
+                bad(RowProblem(line, "town_kind_or_note",
                             _("says %(claimed)s but the code's range is for %(kind)s")
                             % {"claimed": claimed, "kind": kind}))
     elif len(code) != 12 or not code.isdigit():
-        bad(Problem(line, "code12", _("must be exactly 12 digits")))
+        bad(RowProblem(line, "code12", _("must be exactly 12 digits")))
     # Optional columns: a file without one leaves that field alone on re-import.
     if "urban_rural_class" in raw:
         urban_rural = cell("urban_rural_class")
         if urban_rural and urban_rural not in URBAN_RURAL_CLASSES:
-            bad(Problem(line, "urban_rural_class", _("%(value)s is not a 城乡分类 code")
+            bad(RowProblem(line, "urban_rural_class", _("%(value)s is not a 城乡分类 code")
                         % {"value": urban_rural}))
         extra["urban_rural_class"] = urban_rural
     if "management_zone" in raw:
         zone = cell("management_zone")
         if len(zone) > 64:
-            bad(Problem(line, "management_zone", _("is longer than 64 characters")))
+            bad(RowProblem(line, "management_zone", _("is longer than 64 characters")))
         extra["management_zone"] = zone
     if "is_synthetic" in raw:
         synthetic = _flag(raw.get("is_synthetic"))
         if synthetic is None:
-            bad(Problem(line, "is_synthetic", _("is not yes/no")))
+            bad(RowProblem(line, "is_synthetic", _("is not yes/no")))
         extra["is_synthetic"] = bool(synthetic)
     return _Row(line, code, name, level, normalise_code(cell("parent_code")), extra, code_ok)
 
@@ -271,13 +254,13 @@ def _existing(codes: Iterable[str], edition: int) -> dict[str, _Known]:
 
 
 def _validate(rows: list[_Row], edition: int,
-              problems: list[Problem]) -> tuple[dict[str, _Known], dict[str, _Known]]:
+              problems: list[RowProblem]) -> tuple[dict[str, _Known], dict[str, _Known]]:
     """Checks that need the whole file and the database; returns (existing, parents in DB)."""
     first_seen: dict[str, int] = {}
     in_file: dict[str, _Row] = {}
     for row in rows:
         if row.code in first_seen:
-            problems.append(Problem(row.line, "code12", _("duplicate of row %(row)d")
+            problems.append(RowProblem(row.line, "code12", _("duplicate of row %(row)d")
                                     % {"row": first_seen[row.code]}))
         else:
             first_seen[row.code] = row.line
@@ -298,7 +281,7 @@ def _validate(rows: list[_Row], edition: int,
             elif parent_code in parents_db:
                 parent_level = Level(parents_db[parent_code].level)
             else:
-                problems.append(Problem(row.line, "parent_code",
+                problems.append(RowProblem(row.line, "parent_code",
                                         _("%(code)s is neither in the file nor in the database "
                                           "(edition %(edition)d)")
                                         % {"code": parent_code, "edition": edition}))
@@ -306,12 +289,12 @@ def _validate(rows: list[_Row], edition: int,
         if not row.code_ok:
             continue  # the code itself is already reported
         for column, reason in parent_problems(row.code, row.level, parent_code, parent_level):
-            problems.append(Problem(row.line, column, reason))
+            problems.append(RowProblem(row.line, column, reason))
         old = existing.get(row.code)
         if old is not None:
             old_parent = old.parent_code
             if old.level != row.level or old_parent != parent_code:
-                problems.append(Problem(row.line, "code12", _(
+                problems.append(RowProblem(row.line, "code12", _(
                     "already in the database as a %(level)s under %(parent)s; moving a region "
                     "is not supported by an import") % {"level": old.level,
                                                         "parent": old_parent or "-"}))
@@ -344,7 +327,7 @@ def bulk_load_tree(rows: Sequence[Mapping[str, Any]], *, edition: int, actor: An
     callers check permission; ``actor``, when given, is written to the audit log.
     ``on_progress(n)`` is called as each level's ``n`` rows are written (a progress bar).
     """
-    problems: list[Problem] = []
+    problems: list[RowProblem] = []
     parsed = [_parse(FIRST_DATA_ROW + i, raw, problems) for i, raw in enumerate(rows)]
     with transaction.atomic():
         existing, parents_db = _validate(parsed, edition, problems)

@@ -35,6 +35,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 class SlotOut(Schema):
     id: int
+    unit: str = Field(..., description="the unit's name (court 1, the gym …); also unit_name")
     unit_id: int
     unit_name: str
     start: dt.datetime
@@ -217,7 +218,7 @@ def facility_slots(request: HttpRequest, facility_id: int, params: Query[SlotsQu
     day = _parse_day(params.date)
     facility = _facility(facility_id)
     return {"facility_id": facility.pk, "date": day,
-            "slots": [{**vars(s), "places_left": s.places_left}
+            "slots": [{**vars(s), "unit": s.unit_name, "places_left": s.places_left}
                       for s in booking.slots_for(facility, day)]}
 
 

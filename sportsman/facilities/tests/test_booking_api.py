@@ -45,7 +45,7 @@ def test_slots_are_public_with_their_status(api_client, venue):
     body = r.json()
     assert body["facility_id"] == venue.pk and len(body["slots"]) == 24
     first = body["slots"][0]
-    assert first["unit_name"] == "1号场" and first["status"] == "open"
+    assert first["unit"] == first["unit_name"] == "1号场" and first["status"] == "open"
     assert first["places_left"] == 1 and first["capacity"] == 1
 
 

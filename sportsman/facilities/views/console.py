@@ -79,6 +79,12 @@ def _day(request: HttpRequest) -> dt.date:
 
 # --- home ---------------------------------------------------------------------------------------
 
+def _invalid_form_text(form: forms.Form) -> str:
+    """A one-line message naming each invalid field, for forms posted from a tab."""
+    return str(_("Some fields are not valid.")) + " " + "; ".join(
+        f"{k}: {', '.join(str(m) for m in v)}" for k, v in form.errors.items())
+
+
 @scoped(Perm.FACILITY_MANAGE)
 def home(request: HttpRequest) -> HttpResponse:
     """My facilities inside the current console region, with people there now and today's
@@ -377,8 +383,7 @@ def set_hours(request: HttpRequest, facility_id: int) -> HttpResponse:
 def add_exception(request: HttpRequest, facility_id: int) -> HttpResponse:
     form = ExceptionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Some fields are not valid.") + " " + "; ".join(
-            f"{k}: {', '.join(str(m) for m in v)}" for k, v in form.errors.items()))
+        messages.error(request, _invalid_form_text(form))
         return _back(facility_id, "exceptions")
     try:
         registry.add_opening_exception(actor=request.user, facility_id=facility_id,
@@ -407,8 +412,7 @@ def remove_exception(request: HttpRequest, facility_id: int, exception_id: int) 
 def add_unit(request: HttpRequest, facility_id: int) -> HttpResponse:
     form = UnitForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Some fields are not valid.") + " " + "; ".join(
-            f"{k}: {', '.join(str(m) for m in v)}" for k, v in form.errors.items()))
+        messages.error(request, _invalid_form_text(form))
         return _back(facility_id, "units")
     try:
         registry.add_unit(actor=request.user, facility_id=facility_id,
@@ -428,8 +432,7 @@ def update_unit(request: HttpRequest, facility_id: int, unit_id: int) -> HttpRes
         raise NotFound()
     form = UnitForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Some fields are not valid.") + " " + "; ".join(
-            f"{k}: {', '.join(str(m) for m in v)}" for k, v in form.errors.items()))
+        messages.error(request, _invalid_form_text(form))
         return _back(facility_id, "units")
     try:
         registry.update_unit(actor=request.user, unit_id=unit_id,
