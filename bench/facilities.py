@@ -62,12 +62,14 @@ def load_search(size: int) -> dict:
     communities = _regions(size, rng)
     sports = list(Sport.objects.values_list("pk", flat=True))
     through = Facility.sports.through
-    # Cities side by side, 0.6° apart: a city's facilities within ~25 km of its centre.
+    # Cities side by side, 0.6° apart, the first (Jiaxing) centred on the search point: a
+    # city's facilities within ~25 km of its centre.
+    city_order: dict[str, int] = {}
     facilities, kinds = [], []
     for i in range(size):
         community = communities[i % len(communities)]
-        city_index = int(community.code[2:4]) % 20
-        lat0, lng0 = 30.75 + (city_index // 5) * 0.6, 120.75 + (city_index % 5) * 0.6
+        city_index = city_order.setdefault(community.code[:4], len(city_order))
+        lat0, lng0 = 30.75 + (city_index // 3) * 0.6, 120.75 + (city_index % 3) * 0.6
         spec = rng.choices(CATEGORIES, [c[1] for c in CATEGORIES])[0]
         kinds.append(spec[5])
         facilities.append(Facility(

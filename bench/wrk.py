@@ -79,7 +79,11 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local tokens = {{{tokens}}}
 local slots = {{{slots}}}
-math.randomseed(os.time())
+-- Each wrk thread seeds with its own table address: seeded with the time alone, both threads
+-- would draw the same (resident, slot) sequence and half the requests would be duplicates.
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({{}}):match("0x(%x+)"), 16) % 100000)
+end
 request = function()
   local headers = {{}}
   headers["Content-Type"] = "application/json"
@@ -95,7 +99,11 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local users = {{{users}}}
 local slots = {{{slots}}}
-math.randomseed(os.time())
+-- Each wrk thread seeds with its own table address: seeded with the time alone, both threads
+-- would draw the same (resident, slot) sequence and half the requests would be duplicates.
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({{}}):match("0x(%x+)"), 16) % 100000)
+end
 request = function()
   local body = '{{"slot_id": ' .. slots[math.random(1, #slots)] .. ', "user_id": ' ..
     users[math.random(1, #users)] .. '}}'

@@ -103,7 +103,10 @@ class Facility(TimeStampedModel):
         indexes = [
             models.Index(fields=["lat", "lng"]),
             models.Index(fields=["region", "status"]),
-            models.Index(fields=["category", "status"]),
+            # Lists without a point are ordered by name (keyset on name, id): with or without
+            # a category filter, the index gives the order and no sort is needed.
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["category", "name", "id"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90, lng__gte=-180,
