@@ -64,6 +64,9 @@ class FindForm(forms.Form):
             (s.slug, s.name_zh) for s in Sport.objects.order_by("family", "slug")]]
 
 
+FILTERS = ("sport", "category", "distance", "crowd", "open_now", "free")
+
+
 def _hit_row(hit: selectors.Hit) -> dict[str, Any]:
     f = hit.facility
     km = round(hit.distance_m / 1000, 1) if hit.distance_m is not None else None
@@ -120,6 +123,8 @@ def find(request: HttpRequest) -> HttpResponse:
                      "tiles": getattr(settings, "FACILITY_MAP_TILES", "")},
         "near_home": near_home, "has_home": bool(getattr(request.user, "home_community_id",
                                                          None)),
+        # On a phone the list comes first: the filters stay folded unless one is in use.
+        "filters_open": any(request.GET.get(k) for k in FILTERS),
     })
 
 
@@ -159,7 +164,9 @@ def facility(request: HttpRequest, facility_id: int) -> HttpResponse:
     f = detail.facility
     today = hours.local(now).date()
     day = _day_choice(request, today)
-    slots = slots_for(f, day, now=now) if f.is_bookable else []
+    # Past slots are left out: a phone shows what can still be booked.
+    slots = [s for s in slots_for(f, day, now=now) if s.status != "past"] \
+        if f.is_bookable else []
     glat, glng = to_gcj02(f.lat, f.lng)
     directions = "https://uri.amap.com/marker?" + urlencode(
         {"position": f"{glng:.6f},{glat:.6f}", "name": f.name, "coordinate": "gaode",
