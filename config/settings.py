@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "sportsman.accounts",
     "sportsman.notifications",
     "sportsman.facilities",
+    "sportsman.activity",
+    "sportsman.rewards",
 ]
 
 MIDDLEWARE = [

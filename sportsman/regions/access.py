@@ -40,6 +40,11 @@ class Perm(StrEnum):
     NOTIFY_PUBLISH = "notifications.publish"
     FACILITY_MANAGE = "facilities.manage"
     BOOKING_RULES = "facilities.booking_rules"
+    ACTIVITY_VIEW = "activity.view"
+    REWARDS_MANAGE = "rewards.manage"
+    VOUCHER_MANAGE = "rewards.vouchers"
+    MERCHANT_REVIEW = "rewards.merchant_review"
+    MERCHANT_OPERATE = "rewards.merchant_operate"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -58,6 +63,14 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.FACILITY_MANAGE: _ADMINS | {Role.VENUE_MANAGER},
     # Booking rules for a whole region's subtree (a facility's own rules: FACILITY_MANAGE).
     Perm.BOOKING_RULES: _ADMINS,
+    # Exercise records of the residents of a subtree (totals, lists, imports on their behalf).
+    Perm.ACTIVITY_VIEW: _ADMINS,
+    # Point rules and the rewards catalogue; voucher campaigns (city and district staff).
+    Perm.REWARDS_MANAGE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN}),
+    Perm.VOUCHER_MANAGE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN}),
+    Perm.MERCHANT_REVIEW: _ADMINS,
+    # A merchant's own counter: fulfil reward orders, redeem vouchers (for merchants they own).
+    Perm.MERCHANT_OPERATE: frozenset({Role.MERCHANT}),
 }
 
 

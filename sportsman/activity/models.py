@@ -1,0 +1,115 @@
+"""The exercise record: one row per exercise session whatever its source, and the daily rollups
+(per user and per community) that my data, rankings and the cockpit read.
+
+A record is derived idempotently from its source: ``(source, source_key)`` is unique, so
+replaying a source event or re-importing a file changes nothing. Overlapping sessions of one
+person are never double counted: ``counted_minutes`` is the part of the session not already
+covered by another counted session of that person, and the rollups add ``counted_minutes``.
+See docs/activity.md.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.TextChoices):
+    VISIT = "visit", _("facility visit")
+    GROUP = "group", _("group activity")
+    EVENT = "event", _("event")
+    INSTRUCTOR = "instructor", _("instructor session")
+    DEVICE = "device", _("smart equipment")
+    FILE = "file", _("imported recording")
+    MANUAL = "manual", _("entered by hand")
+
+
+# Sources whose sessions a venue, an organiser or a device witnessed.
+VERIFIED_SOURCES = frozenset({Source.VISIT, Source.GROUP, Source.EVENT, Source.INSTRUCTOR,
+                              Source.DEVICE})
+
+
+class ActivityRecord(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="activity_records")
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    # Identifies the source thing: "visit:123", "file:<sha256>:<track>", "manual:<uuid>" …
+    source_key = models.CharField(max_length=128)
+    sport = models.ForeignKey("core.Sport", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("sport"))
+    # The person's home community when the session happened: rankings and rollups by region.
+    region = models.ForeignKey("regions.Region", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    # Where, when a facility is known (an id, not a foreign key: apps do not reach into each
+    # other's tables).
+    facility_id = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(_("start"))
+    ended_at = models.DateTimeField(_("end"))
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"))
+    counted_minutes = models.PositiveIntegerField(default=0)
+    distance_m = models.PositiveIntegerField(_("distance (m)"), null=True, blank=True)
+    elevation_gain_m = models.PositiveIntegerField(_("elevation gain (m)"), null=True, blank=True)
+    avg_heart_rate = models.PositiveSmallIntegerField(_("average heart rate"), null=True,
+                                                      blank=True)
+    max_heart_rate = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_verified = models.BooleanField(default=False)
+    # Implausible speed or duration, overlap …: flagged records are kept but not rewarded.
+    flags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_key"], name="activity_source_once"),
+            models.CheckConstraint(condition=Q(ended_at__gte=models.F("started_at")),
+                                   name="activity_end_after_start"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "started_at"]),
+            models.Index(fields=["region", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.source} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class UserDay(models.Model):
+    """One person's exercise on one local day: the rollup behind my data and rankings."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="activity_days")
+    day = models.DateField()
+    region = models.ForeignKey("regions.Region", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    minutes = models.PositiveIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0)
+    verified_minutes = models.PositiveIntegerField(default=0)
+    verified_sessions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="user_day_once")]
+        indexes = [models.Index(fields=["day", "region"]), models.Index(fields=["region", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.day}"
+
+
+class RegionDay(models.Model):
+    """One community's exercise on one local day (residents of the community)."""
+
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    minutes = models.PositiveBigIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0)
+    verified_minutes = models.PositiveBigIntegerField(default=0)
+    active_users = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "day"],
+                                               name="region_day_once")]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.region_id}@{self.day}"
