@@ -137,11 +137,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from sportsman.accounts.api import router as accounts_router
+    from sportsman.activity.api import router as activity_router
     from sportsman.core.api import router as core_router
     from sportsman.facilities.api import routers as facilities_routers
     from sportsman.notifications.api import router as notifications_router
     from sportsman.regions.api import roles_router
     from sportsman.regions.api import router as regions_router
+    from sportsman.rewards.api import routers as rewards_routers
 
     api.add_router("/", accounts_router)
     api.add_router("/", core_router)
@@ -149,6 +151,9 @@ def _register_routers() -> None:
     api.add_router("/roles", roles_router)
     api.add_router("/notifications", notifications_router)
     for router in facilities_routers():
+        api.add_router("/", router)
+    api.add_router("/", activity_router)
+    for router in rewards_routers():
         api.add_router("/", router)
 
 

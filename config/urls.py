@@ -12,5 +12,7 @@ urlpatterns = [
     path("console/facilities/", include("sportsman.facilities.urls_console")),
     path("console/", include("sportsman.regions.urls")),
     path("", include("sportsman.facilities.urls")),
+    path("activity/", include("sportsman.activity.urls")),
+    path("rewards/", include("sportsman.rewards.urls")),
     path("", include("sportsman.core.urls")),
 ]

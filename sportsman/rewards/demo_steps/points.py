@@ -1,0 +1,1 @@
+"""Demo points, catalogue and merchants."""

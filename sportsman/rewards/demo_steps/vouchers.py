@@ -1,0 +1,1 @@
+"""Demo voucher campaigns."""

@@ -1,0 +1,3 @@
+"""Periodic jobs of points and the catalogue."""
+
+from __future__ import annotations

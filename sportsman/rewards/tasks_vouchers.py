@@ -1,0 +1,3 @@
+"""Periodic jobs of voucher campaigns."""
+
+from __future__ import annotations
