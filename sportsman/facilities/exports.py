@@ -148,3 +148,14 @@ def utilisation_workbook(facility: Facility, report: Utilisation) -> bytes:
         (_("Visits per day"), [_("Day"), _("Visits")], per_day),
         (_("Heat map"), [_("Weekday"), *[f"{h:02d}" for h in range(24)]], heat),
     ])
+
+
+def subsidy_workbook(region_name: str, date_from: dt.date, date_to: dt.date,
+                     rows: list[dict[str, Any]]) -> bytes:
+    headers = ["场馆编号", "场馆", "社区", "类别", "到场人次", "服务人数", "使用时长(小时)",
+               "预约利用率", "活跃指数", "补贴金额(元)"]
+    title = f"{region_name} {date_from:%Y%m%d}-{date_to:%Y%m%d}"
+    return _book([(title, headers, (
+        [r["facility_id"], r["name"], r["community"], r["category"], r["visits"],
+         r["visitors"], r["hours"], "" if r["utilisation"] is None else r["utilisation"],
+         r["index"], r["share_cents"] / 100] for r in rows))])

@@ -41,6 +41,7 @@ class Perm(StrEnum):
     FACILITY_MANAGE = "facilities.manage"
     BOOKING_RULES = "facilities.booking_rules"
     ACTIVITY_VIEW = "activity.view"
+    SUBSIDY_ALLOCATE = "facilities.subsidy"
     REWARDS_MANAGE = "rewards.manage"
     VOUCHER_MANAGE = "rewards.vouchers"
     MERCHANT_REVIEW = "rewards.merchant_review"
@@ -63,6 +64,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.FACILITY_MANAGE: _ADMINS | {Role.VENUE_MANAGER},
     # Booking rules for a whole region's subtree (a facility's own rules: FACILITY_MANAGE).
     Perm.BOOKING_RULES: _ADMINS,
+    # The facility activity index and the split of a subsidy budget over a region's facilities.
+    Perm.SUBSIDY_ALLOCATE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN}),
     # Exercise records of the residents of a subtree (totals, lists, imports on their behalf).
     Perm.ACTIVITY_VIEW: _ADMINS,
     # Point rules and the rewards catalogue; voucher campaigns (city and district staff).

@@ -65,6 +65,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_audit": access.has_anywhere(Perm.AUDIT_VIEW),
         "can_residents": access.has_anywhere(Perm.RESIDENT_VIEW),
         "can_venues": access.has_anywhere(Perm.FACILITY_MANAGE),
+        "can_subsidy": access.has_anywhere(Perm.SUBSIDY_ALLOCATE),
     })
     return render(request, template, context)
 

@@ -20,11 +20,11 @@ from sportsman.core import audit
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import AuditEntry
 from sportsman.core.schemas import In
-from sportsman.facilities import exports, imports, registry, selectors, stats
+from sportsman.facilities import exports, imports, registry, selectors, stats, subsidy
 from sportsman.facilities.geo import to_gcj02
 from sportsman.facilities.models import Category, Facility, OpeningException, Unit
 from sportsman.regions.access import Perm, access_for, public, scoped
-from sportsman.regions.models import Region
+from sportsman.regions.models import Region, subtree_q
 
 router = Router(tags=["facilities"])
 
@@ -255,6 +255,34 @@ class ImportOut(Schema):
 class UtilisationQuery(Schema):
     date_from: date = Field(..., alias="from")
     date_to: date = Field(..., alias="to")
+
+
+class SubsidyQuery(Schema):
+    date_from: date = Field(..., alias="from")
+    date_to: date = Field(..., alias="to")
+    budget_yuan: float = Field(0, ge=0, le=subsidy.MAX_BUDGET_CENTS / 100,
+                               description="the budget to split, in yuan (0: index only)")
+
+
+class SubsidyRowOut(Schema):
+    facility_id: int
+    name: str
+    community: str
+    category: str
+    visits: int
+    visitors: int
+    hours: float
+    utilisation: float | None
+    index: float
+    share_cents: int
+
+
+class SubsidyOut(Schema):
+    region_id: int
+    date_from: date
+    date_to: date
+    budget_cents: int
+    items: list[SubsidyRowOut]
 
 
 class UtilisationOut(Schema):
@@ -517,6 +545,41 @@ def utilisation(request: HttpRequest, facility_id: int, query: Query[Utilisation
             "visits_per_day": {d.isoformat(): n for d, n in report.visits_per_day.items()},
             "total_visits": report.total_visits, "unique_visitors": report.unique_visitors,
             "heat": report.heat}
+
+
+def _subsidy(request: HttpRequest, region_id: int, query: SubsidyQuery
+             ) -> tuple[Region, list[dict[str, Any]], int]:
+    access = access_for(request)
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None or not access.can(Perm.SUBSIDY_ALLOCATE, region):
+        raise NotFound()
+    budget_cents = round(query.budget_yuan * 100)
+    facilities = Facility.objects.filter(subtree_q(region.path, "region"))
+    scores = subsidy.evaluate(facilities, query.date_from, query.date_to,
+                              budget_cents=budget_cents)
+    audit.record(actor=request.user, action="facilities.subsidy.evaluate", region=region,
+                 data={"from": query.date_from.isoformat(), "to": query.date_to.isoformat(),
+                       "budget_cents": budget_cents}, request=request)
+    return region, subsidy.as_rows(scores), budget_cents
+
+
+@router.get("/regions/{region_id}/facility-subsidy", response=SubsidyOut)
+@scoped(Perm.SUBSIDY_ALLOCATE)
+def facility_subsidy(request: HttpRequest, region_id: int, query: Query[SubsidyQuery]):
+    """The activity index of every facility in the region's subtree over ``from``–``to`` and,
+    with ``budget_yuan``, its share of the subsidy budget (shares add up to the budget)."""
+    region, rows, budget_cents = _subsidy(request, region_id, query)
+    return {"region_id": region.pk, "date_from": query.date_from, "date_to": query.date_to,
+            "budget_cents": budget_cents, "items": rows}
+
+
+@router.get("/regions/{region_id}/facility-subsidy.xlsx")
+@scoped(Perm.SUBSIDY_ALLOCATE)
+def facility_subsidy_export(request: HttpRequest, region_id: int, query: Query[SubsidyQuery]):
+    """The same evaluation as a spreadsheet."""
+    region, rows, _budget = _subsidy(request, region_id, query)
+    return _xlsx(exports.subsidy_workbook(region.name, query.date_from, query.date_to, rows),
+                 "facility-subsidy")
 
 
 @router.get("/facilities/{facility_id}", auth=None, response=FacilityDetailOut)

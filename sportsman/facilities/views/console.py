@@ -658,8 +658,43 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("venues:home"))
 
 
+@scoped(Perm.SUBSIDY_ALLOCATE)
+def subsidy_page(request: HttpRequest) -> HttpResponse:
+    """The activity index of the current region's facilities over a period, and the split of a
+    subsidy budget over them (with the spreadsheet from the API)."""
+    from urllib.parse import urlencode
+
+    from sportsman.facilities import subsidy
+
+    state = console_state(request)
+    if not state.access.can(Perm.SUBSIDY_ALLOCATE, state.region):
+        raise NotFound()
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    last_month_end = first - dt.timedelta(days=1)
+    try:
+        date_from = dt.date.fromisoformat(request.GET.get("from") or
+                                          last_month_end.replace(day=1).isoformat())
+        date_to = dt.date.fromisoformat(request.GET.get("to") or last_month_end.isoformat())
+        budget_yuan = float(request.GET.get("budget") or 0)
+    except ValueError as exc:
+        raise InvalidInput(_("Use dates like 2026-10-31 and a budget in yuan.")) from exc
+    if not 0 <= budget_yuan <= subsidy.MAX_BUDGET_CENTS / 100:
+        raise InvalidInput(_("The budget is out of range."), code="budget_out_of_range")
+    scores = subsidy.evaluate(Facility.objects.filter(subtree_q(state.region.path, "region")),
+                              date_from, date_to, budget_cents=round(budget_yuan * 100))
+    query = urlencode({"from": date_from.isoformat(), "to": date_to.isoformat(),
+                       "budget_yuan": budget_yuan})
+    return _render(request, "facilities/console/subsidy.html", state, "subsidy",
+                   rows=[{**r, "share_yuan": r["share_cents"] / 100}
+                         for r in subsidy.as_rows(scores)[:500]], count=len(scores), date_from=date_from,
+                   date_to=date_to, budget=budget_yuan,
+                   export_url=f"/api/v1/regions/{state.region.pk}/facility-subsidy.xlsx?{query}")
+
+
 urlpatterns = [
     path("", home, name="home"),
+    path("subsidy/", subsidy_page, name="subsidy"),
     path("new/", create, name="create"),
     path("import/", import_page, name="import"),
     path("import/confirm/", import_confirm, name="import_confirm"),
