@@ -138,6 +138,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from sportsman.accounts.api import router as accounts_router
     from sportsman.activity.api import router as activity_router
+    from sportsman.activity.api_inactivity import router as inactivity_router
     from sportsman.core.api import router as core_router
     from sportsman.facilities.api import routers as facilities_routers
     from sportsman.notifications.api import router as notifications_router
@@ -153,6 +154,7 @@ def _register_routers() -> None:
     for router in facilities_routers():
         api.add_router("/", router)
     api.add_router("/", activity_router)
+    api.add_router("/", inactivity_router)
     for router in rewards_routers():
         api.add_router("/", router)
 

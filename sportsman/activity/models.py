@@ -113,3 +113,29 @@ class RegionDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_id}@{self.day}"
+
+
+class InactivityNudge(models.Model):
+    """A resident whose exercise dropped well below their own baseline was nudged in ``week``
+    (its Monday). ``came_back_at`` is set when they exercise again within 14 days."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="inactivity_nudges")
+    region = models.ForeignKey("regions.Region", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    week = models.DateField()
+    baseline_minutes = models.PositiveIntegerField()  # weekly average, the 8 weeks before
+    recent_minutes = models.PositiveIntegerField()  # weekly average, the last 2 weeks
+    suggestion = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField()
+    came_back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "week"],
+                                               name="inactivity_nudge_once_a_week")]
+        indexes = [models.Index(fields=["region", "sent_at"]),
+                   models.Index(fields=["came_back_at", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"nudge {self.user_id}@{self.week}"

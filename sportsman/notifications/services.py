@@ -131,6 +131,12 @@ def _enabled_channels(user_ids: list[int], category: str,
     }
 
 
+def enabled_channels(user_ids: list[int], category: str) -> dict[int, set[str]]:
+    """Per user, the channels on for ``category`` (their choice, else the default). A user with
+    none has opted out of the category."""
+    return _enabled_channels(user_ids, category, spec_for(category))
+
+
 def _reachable(user_ids: set[int], channel: str) -> set[int]:
     """Users an external channel can reach at all (an address, a subscription)."""
     if not user_ids:
