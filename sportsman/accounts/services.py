@@ -38,6 +38,7 @@ from sportsman.accounts.models import (
 )
 from sportsman.core import audit, crypto
 from sportsman.core.errors import DomainError, InvalidInput, NotFound, Throttled
+from sportsman.core.events import publish
 from sportsman.core.models import AuditEntry
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Level, Region
@@ -450,7 +451,11 @@ def update_profile(*, user: User, nickname: str = _UNSET, real_name: str = _UNSE
         "hide_from_rankings": hide_from_rankings, "large_text": large_text,
     }.items() if v is not _UNSET}
     clean = _clean_profile(**given)
+    opts_out = clean.get("hide_from_rankings") is True and not user.hide_from_rankings
     with transaction.atomic():
+        if opts_out:
+            # Rankings (another app) take the resident off their boards when this commits.
+            publish("accounts.rankings_opt_out", {"user_id": user.pk})
         fields = []
         for name, value in clean.items():
             if name == "interests":

@@ -356,3 +356,25 @@ def visits_of_day_for(access: Access, facility: Facility, day: dt.date) -> Query
 
 def exceptions_of(facility: Facility) -> QuerySet[OpeningException]:
     return facility.opening_exceptions.order_by("start_date")
+
+
+def completed_visits(*, since_id: int = 0, batch: int = 5000) -> Any:
+    """Every completed visit with an id above ``since_id``, in id order, as plain dicts shaped
+    like the ``facilities.visit_completed`` payload (UTC ISO times): what the exercise record
+    backfills from without reaching into this app's tables. Read in keyset batches of
+    ``batch``."""
+    last = since_id
+    while True:
+        rows = list(Visit.objects.filter(pk__gt=last, ended_at__isnull=False).order_by("pk")
+                    .values_list("pk", "user_id", "facility_id", "facility__region_id",
+                                 "sport_id", "source", "started_at", "ended_at")[:batch])
+        for pk, user_id, facility_id, region_id, sport_id, source, started, ended in rows:
+            assert ended is not None  # filtered above
+            yield {"visit_id": pk, "user_id": user_id, "facility_id": facility_id,
+                   "region_id": region_id, "sport_id": sport_id, "source": source,
+                   "started_at": started.astimezone(dt.UTC).isoformat(),
+                   "ended_at": ended.astimezone(dt.UTC).isoformat(),
+                   "duration_minutes": int((ended - started).total_seconds() // 60)}
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]

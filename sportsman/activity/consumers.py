@@ -1,0 +1,44 @@
+"""The exercise record listens to the sources of sessions.
+
+``facilities.visit_completed`` → one verified record per visit, keyed ``visit:<id>`` (a replayed
+event finds the record and changes nothing). The record's community is the person's home
+community (rankings are by where people live), not the facility's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sportsman.activity.models import Source
+from sportsman.activity.records import record_session
+from sportsman.core.events import consumer
+from sportsman.core.models import DomainEvent
+
+VISIT_COMPLETED = "facilities.visit_completed"
+
+
+def session_from_visit(payload: dict[str, Any]) -> dict[str, Any]:
+    """A ``visit_completed`` payload (or a row of ``facilities.selectors.completed_visits``) as
+    the keyword arguments of :func:`record_session`."""
+    return {
+        "user_id": int(payload["user_id"]), "source": Source.VISIT,
+        "source_key": f"visit:{int(payload['visit_id'])}", "sport_id": payload.get("sport_id"),
+        "started_at": dt.datetime.fromisoformat(payload["started_at"]),
+        "ended_at": dt.datetime.fromisoformat(payload["ended_at"]),
+        "facility_id": payload.get("facility_id"), "verified": True,
+    }
+
+
+@consumer(VISIT_COMPLETED, name="activity.record_visit")
+def record_visit(event: DomainEvent) -> None:
+    record_session(**session_from_visit(event.payload))
+
+
+@consumer("accounts.rankings_opt_out", name="activity.forget_in_rankings")
+def forget_in_rankings(event: DomainEvent) -> None:
+    """A resident opted out of rankings: off every Redis board now (the database path already
+    leaves them out; the next board rebuild would too)."""
+    from sportsman.activity.rankings import forget
+
+    forget(user_id=int(event.payload["user_id"]))
