@@ -10,10 +10,12 @@
 4. facilities: facility search at 10,000 and 100,000 facilities vs the bare endpoint (wrk,
    req/s ratio and p99); bookings per second under contention (2,000 residents on 50 slots)
    vs a bare booking endpoint; device events per second through the ingestion service vs a
-   raw bulk insert of the same rows, on SQLite and PostgreSQL.
+   raw bulk insert of the same rows, on SQLite and PostgreSQL;
+5. activity: rank look-up at 10,000 vs 1,000,000 residents (database and Redis), rankings and
+   dashboard totals from rollups standing for 1M vs 10M records, yearly reports per second.
 
 Progress goes to stderr; the document goes to stdout and to bench/results/latest.json.
-``--only seed,http,regions,facilities``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
+``--only seed,http,regions,facilities,activity``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
 """
 
 from __future__ import annotations
@@ -345,13 +347,13 @@ def _git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="seed,http,regions,facilities",
-                        help="comma-separated parts: seed, http, regions, facilities")
+    parser.add_argument("--only", default="seed,http,regions,facilities,activity",
+                        help="comma-separated parts: seed, http, regions, facilities, activity")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
-    unknown = parts - {"seed", "http", "regions", "facilities"}
+    unknown = parts - {"seed", "http", "regions", "facilities", "activity"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     started = time.perf_counter()
@@ -369,13 +371,18 @@ def main(argv: list[str] | None = None) -> int:
             doc["http"] = measure_http(var_dir, database, seconds=args.seconds,
                                        connections=args.connections, scripts=var_dir)
         template = var_dir / "empty.sqlite3"
-        if "regions" in parts or "facilities" in parts:
+        if parts & {"regions", "facilities", "activity"}:
             log("migrating an empty database for the scratch copies")
             _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
             _db_size(template)  # checkpoint: the copies start complete
         if "facilities" in parts:
             doc["facilities"] = measure_facilities(var_dir, template, seconds=args.seconds,
                                                    connections=args.connections)
+        if "activity" in parts:
+            from bench import activity
+
+            doc["activity"] = activity.measure_all(var_dir, template,
+                                                   lambda db: _env(var_dir, db), log=log)
         if "regions" in parts:
             doc["regions"] = measure_regions(var_dir, template)
             server = _postgres_server()
