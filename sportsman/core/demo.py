@@ -10,6 +10,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("13800000003", "district administrator (区县管理员)"),
     ("13800000004", "city administrator (市管理员)"),
     ("13800000005", "venue manager (场馆管理员)"),
+    ("13800000006", "merchant (商户)"),
 ]
 
 GENERATED_RESIDENT_FIRST_PHONE = 13900000000
@@ -18,8 +19,9 @@ GENERATED_RESIDENT_FIRST_PHONE = 13900000000
 DEMO_HOME_COMMUNITY = "330402009034"
 
 # Every demo account: phone, nickname, role (None: resident only), region code of the role,
-# home community code. The first six are DEMO_LOGINS; the others give demos a sibling town, a
-# sibling district, another town's community and every remaining role.
+# home community code. The first seven are DEMO_LOGINS (13800000006 owns the demo merchant that
+# the rewards demo step creates); the others give demos a sibling town, a sibling district,
+# another town's community and every remaining role.
 DEMO_STAFF: list[tuple[str, str, str | None, str | None, str]] = [
     ("13800000000", "演示居民", None, None, DEMO_HOME_COMMUNITY),
     ("13800000001", "花园社区管理员", "community_admin", DEMO_HOME_COMMUNITY, DEMO_HOME_COMMUNITY),
@@ -28,13 +30,13 @@ DEMO_STAFF: list[tuple[str, str, str | None, str | None, str]] = [
     ("13800000004", "嘉兴市管理员", "city_admin", "330400000000", "330402013009"),
     ("13800000005", "花园社区场馆管理员", "venue_manager", DEMO_HOME_COMMUNITY,
      DEMO_HOME_COMMUNITY),
-    ("13800000006", "东栅街道管理员", "town_admin", "330402013000", "330402013009"),
+    ("13800000006", "新嘉运动商户", "merchant", "330402009000", DEMO_HOME_COMMUNITY),
     ("13800000007", "新南社区管理员", "community_admin", "330402013009", "330402013009"),
     ("13800000008", "秀洲区管理员", "district_admin", "330411000000", "330411104008"),
     ("13800000009", "蓬莱社区场馆管理员", "venue_manager", "330411104008", "330411104008"),
     ("13800000010", "市体育总会", "association_admin", "330400000000", "330402013009"),
     ("13800000011", "王指导员", "instructor", DEMO_HOME_COMMUNITY, DEMO_HOME_COMMUNITY),
     ("13800000012", "第三方评估员", "evaluator", "330400000000", "330402013009"),
-    ("13800000013", "新嘉运动商户", "merchant", "330402009000", DEMO_HOME_COMMUNITY),
     ("13800000014", "花园志愿队长", "volunteer_leader", DEMO_HOME_COMMUNITY, DEMO_HOME_COMMUNITY),
+    ("13800000015", "东栅街道管理员", "town_admin", "330402013000", "330402013009"),
 ]

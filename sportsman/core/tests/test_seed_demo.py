@@ -32,8 +32,19 @@ def _seed(*args: str) -> str:
 
 def _wipe() -> None:
     from sportsman.facilities.models import Booking, Facility, Visit
+    from sportsman.rewards.models import (
+        Merchant,
+        PointEntry,
+        Reward,
+        RewardOrder,
+        Voucher,
+        VoucherCampaign,
+    )
 
     # Rows of later steps that protect their regions and users.
+    for model in (Voucher, VoucherCampaign, RewardOrder, Reward, Merchant):
+        model.objects.all().delete()
+    PointEntry.objects.filter(reverses__isnull=False).delete()
     Visit.objects.all().delete()
     Booking.objects.all().delete()
     Facility.objects.all().delete()
@@ -90,13 +101,14 @@ def test_demo_logins_hold_their_roles_over_the_residents_home():
                 "13800000002": ("town_admin", "330402009000"),
                 "13800000003": ("district_admin", "330402000000"),
                 "13800000004": ("city_admin", "330400000000"),
-                "13800000005": ("venue_manager", "330402009034")}
+                "13800000005": ("venue_manager", "330402009034"),
+                "13800000006": ("merchant", "330402009000")}
     assert {p for p, _ in DEMO_LOGINS} == {"13800000000", *expected}
     for phone, (role, code) in expected.items():
         grants = list(access_for_user(User.objects.get_by_phone(phone)).grants)
         assert [(g.role, g.region_code) for g in grants] == [(role, code)]
         assert home.path.startswith(grants[0].path)  # the role's region holds the home
-    sibling = list(access_for_user(User.objects.get_by_phone("13800000006")).grants)
+    sibling = list(access_for_user(User.objects.get_by_phone("13800000015")).grants)
     assert [(g.role, g.region_code) for g in sibling] == [("town_admin", "330402013000")]
     assert not home.path.startswith(sibling[0].path)
     roles = {g.role for phone, *_ in DEMO_STAFF
