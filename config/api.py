@@ -139,6 +139,7 @@ def _register_routers() -> None:
     from sportsman.accounts.api import router as accounts_router
     from sportsman.activity.api import router as activity_router
     from sportsman.activity.api_inactivity import router as inactivity_router
+    from sportsman.activity.api_records import router as records_router
     from sportsman.core.api import router as core_router
     from sportsman.facilities.api import routers as facilities_routers
     from sportsman.notifications.api import router as notifications_router
@@ -155,6 +156,7 @@ def _register_routers() -> None:
         api.add_router("/", router)
     api.add_router("/", activity_router)
     api.add_router("/", inactivity_router)
+    api.add_router("/", records_router)
     for router in rewards_routers():
         api.add_router("/", router)
 

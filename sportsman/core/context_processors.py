@@ -21,10 +21,11 @@ def wants_large_text(request: HttpRequest) -> bool:
 def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     context: dict[str, Any] = {"large_text": wants_large_text(request), "unread_count": 0,
-                               "shows_console": False}
+                               "shows_console": False, "is_merchant": False}
     if user is not None and user.is_authenticated:
         from sportsman.notifications.selectors import unread_count
 
         context["unread_count"] = unread_count(user)
         context["shows_console"] = access_for(request).has_anywhere(Perm.CONSOLE)
+        context["is_merchant"] = access_for(request).has_anywhere(Perm.MERCHANT_OPERATE)
     return context

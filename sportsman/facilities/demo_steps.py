@@ -320,6 +320,7 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
     bookings: list[Booking] = []
     slots: dict[tuple[int, dt.datetime], Slot] = {}
     rollup: dict[tuple[int, dt.datetime], list[int]] = defaultdict(lambda: [0, 0])
+    busy: dict[tuple[int, dt.date], list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     hour_keys = list(HOUR_WEIGHTS)
     hour_weights = list(HOUR_WEIGHTS.values())
     all_facilities = facilities
@@ -343,29 +344,38 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
             booking = None
             facility_units = units.get(facility.pk)
             sport_id = None
+            slot = None
             if facility_units and rng.random() < BOOKED_SHARE:
                 unit = rng.choice(facility_units)
                 slot_start = start.replace(minute=0)
                 key = (unit.pk, slot_start)
                 slot = slots.get(key)
                 if slot is None:
-                    slot = slots[key] = Slot(
-                        unit=unit, facility_id=facility.pk, start=slot_start,
-                        end=slot_start + dt.timedelta(minutes=unit.slot_minutes),
-                        capacity=unit.capacity, booked=0, mode=unit.booking_mode,
-                        drawn_at=slot_start if unit.booking_mode == "lottery" else None)
+                    slot = Slot(unit=unit, facility_id=facility.pk, start=slot_start,
+                                end=slot_start + dt.timedelta(minutes=unit.slot_minutes),
+                                capacity=unit.capacity, booked=0, mode=unit.booking_mode,
+                                drawn_at=slot_start if unit.booking_mode == "lottery" else None)
                 if slot.booked < slot.capacity:
-                    slot.booked += 1
                     start = slot_start
                     duration = min(duration, unit.slot_minutes, minutes_left)
-                    booking = Booking(user_id=user_id, slot=slot, facility_id=facility.pk,
-                                      start=slot.start, end=slot.end,
-                                      status=BookingStatus.COMPLETED, checked_in_at=start)
-                    bookings.append(booking)
                     sport_id = sport_of.get(unit.pk)
+                else:
+                    slot = None
             end = start + dt.timedelta(minutes=duration)
-            if end > now:
+            # One person is in one place at a time: a draw that would overlap another of their
+            # visits is dropped (the minutes go to another draw), so the year's minutes are
+            # exactly the published total with nothing counted twice.
+            mine = busy[(user_id, day)]
+            if end > now or any(start < e and s < end for s, e in mine):
                 continue
+            mine.append((start, end))
+            if slot is not None:
+                slots[(slot.unit.pk, slot.start)] = slot
+                slot.booked += 1
+                booking = Booking(user_id=user_id, slot=slot, facility_id=facility.pk,
+                                  start=slot.start, end=slot.end,
+                                  status=BookingStatus.COMPLETED, checked_in_at=start)
+                bookings.append(booking)
             visits.append(Visit(user_id=user_id, facility_id=facility.pk, booking=booking,
                                 sport_id=sport_id, started_at=start, ended_at=end,
                                 closed_by="auto" if booking else "user",

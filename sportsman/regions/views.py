@@ -66,6 +66,9 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_residents": access.has_anywhere(Perm.RESIDENT_VIEW),
         "can_venues": access.has_anywhere(Perm.FACILITY_MANAGE),
         "can_subsidy": access.has_anywhere(Perm.SUBSIDY_ALLOCATE),
+        "can_vouchers": access.has_anywhere(Perm.VOUCHER_MANAGE),
+        "can_rewards": access.has_anywhere(Perm.REWARDS_MANAGE),
+        "can_merchants": access.has_anywhere(Perm.MERCHANT_REVIEW),
     })
     return render(request, template, context)
 
