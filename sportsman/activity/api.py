@@ -188,6 +188,21 @@ class YearQuery(Schema):
     year: int | None = None
 
 
+class StarsQuery(Schema):
+    level: str = "community"
+    region: int | None = Field(None, ge=1, lt=2**63)
+    year: int | None = None
+    top: int = Field(10, ge=1, le=100)
+
+
+class StarsOut(Schema):
+    level: str
+    region_id: int
+    region_name: str
+    year: int
+    items: list[TopOut]
+
+
 def _year(value: int | None) -> int:
     return selectors.check_year(value if value is not None else selectors.today().year)
 
@@ -247,6 +262,19 @@ def ranking(request: HttpRequest, q: Query[RankingQuery]) -> dict:
             "items": [{**vars(r), "is_me": r.user_id == user.pk} for r in page.items],
             "next_cursor": page.next_cursor, "my_rank": rank, "my_score": score,
             "participants": total}
+
+
+@router.get("/rankings/stars", response=StarsOut)
+@for_self
+def stars(request: HttpRequest, q: Query[StarsQuery]) -> dict:
+    """The year's fitness stars (健身达人) of one of my regions: the residents within the top
+    ``top`` ranks by verified minutes (ties at the cut-off are all stars)."""
+    level = rankings.parse_level(q.level)
+    year = _year(q.year)
+    region = rankings.region_for(request.user, level, q.region)
+    rows = rankings.fitness_stars(region, year=year, top=q.top)
+    return {"level": str(level), "region_id": region.pk, "region_name": region.name,
+            "year": year, "items": [vars(r) for r in rows]}
 
 
 @router.get("/me/rankings", response=MyRanksOut)

@@ -75,7 +75,9 @@ def ranking(request: HttpRequest) -> HttpResponse:
         return render(request, "activity/rankings.html", context)
     page = rankings.ranking_page(region, period=period, on=on, metric=metric, limit=50)
     rank, score, total = rankings.my_rank(user, region, period=period, on=on, metric=metric)
-    context.update(region=region, page=page, my_rank=rank, my_score=score, participants=total)
+    context.update(region=region, page=page, my_rank=rank, my_score=score, participants=total,
+                   star_year=on.year - 1,
+                   stars=rankings.fitness_stars(region, year=on.year - 1, top=10))
     return render(request, "activity/rankings.html", context)
 
 

@@ -10,7 +10,9 @@ the rows; live check-ins publish). Everything is drawn from ``city.rng("faciliti
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import random
 from collections import defaultdict
 from typing import Any
@@ -96,6 +98,8 @@ HOURS: dict[str, dict[int, list[tuple[dt.time, dt.time]]]] = {
     "centre": {d: [(T(9), T(21))] for d in range(7)},
     "allday": {d: [(T(0), T(23, 59, 59))] for d in range(7)},
 }
+# Month (Jan … Dec) → how much people exercise, relative to the year's average.
+SEASON = (0.75, 0.7, 1.05, 1.15, 1.15, 1.0, 0.85, 0.85, 1.1, 1.2, 1.1, 0.9)
 # When people exercise (local hour → weight): mornings and evenings.
 HOUR_WEIGHTS = {5: 2, 6: 8, 7: 8, 8: 5, 9: 4, 10: 3, 11: 2, 12: 1, 13: 1, 14: 2, 15: 3, 16: 4,
                 17: 6, 18: 9, 19: 10, 20: 8, 21: 3}
@@ -289,6 +293,7 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
     from sportsman.facilities.models import (
         Booking,
         BookingStatus,
+        Facility,
         FacilityHour,
         Slot,
         Unit,
@@ -309,12 +314,25 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
     sport_of = {u.pk: u.sport_id for us in units.values() for u in us}
     people = list(User.objects.filter(role_assignments__isnull=True)
                   .values_list("id", "home_community_id"))
+    interests: dict[int, set[int]] = defaultdict(set)
+    for uid, sid in User.interests.through.objects.values_list("user_id", "sport_id"):
+        interests[uid].add(sid)
+    facility_sports: dict[int, list[int]] = defaultdict(list)
+    for fid, sid in Facility.sports.through.objects.filter(
+            facility_id__in=[f.pk for f in facilities]).order_by("facility_id", "sport_id") \
+            .values_list("facility_id", "sport_id"):
+        facility_sports[fid].append(sid)
     if not people:
         return
     # A few keen residents exercise most often: a heavy-tailed weight per person.
     weights = [rng.paretovariate(1.6) for _ in people]
     today = timezone.localdate()
     first_day = today - dt.timedelta(days=365)
+    # The weekly and seasonal rhythm: more at weekends, more in spring and autumn evenings,
+    # less in the heat of July–August and around the Spring Festival (late Jan–Feb).
+    days = [first_day + dt.timedelta(days=i) for i in range(365)]
+    day_cum = list(itertools.accumulate(
+        (1.35 if d.weekday() >= 5 else 1.0) * SEASON[d.month - 1] for d in days))
     now = timezone.now()
     visits: list[Visit] = []
     bookings: list[Booking] = []
@@ -331,7 +349,7 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
             user_id, home_id = people[next(picks, rng.randrange(len(people)))]
             near = by_community.get(home_id) or all_facilities
             facility = rng.choice(near if rng.random() < 0.8 else all_facilities)
-            day = first_day + dt.timedelta(days=rng.randrange(365))
+            day = days[bisect.bisect_left(day_cum, rng.random() * day_cum[-1])]
             intervals = hours[facility.pk].get(day.weekday()) or hours[facility.pk].get(5) or []
             hour = rng.choices(hour_keys, hour_weights)[0]
             if intervals:
@@ -343,7 +361,11 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
             duration = min(duration, minutes_left)
             booking = None
             facility_units = units.get(facility.pk)
-            sport_id = None
+            # Without a unit, the sport is one the person likes that the place offers (interests
+            # were drawn by age and sex), else one the place offers.
+            offered = facility_sports.get(facility.pk, ())
+            liked = [x for x in offered if x in interests.get(user_id, ())]
+            sport_id = rng.choice(liked or offered) if offered else None
             slot = None
             if facility_units and rng.random() < BOOKED_SHARE:
                 unit = rng.choice(facility_units)
@@ -358,7 +380,7 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
                 if slot.booked < slot.capacity:
                     start = slot_start
                     duration = min(duration, unit.slot_minutes, minutes_left)
-                    sport_id = sport_of.get(unit.pk)
+                    sport_id = sport_of.get(unit.pk) or sport_id
                 else:
                     slot = None
             end = start + dt.timedelta(minutes=duration)

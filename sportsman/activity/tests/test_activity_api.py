@@ -127,3 +127,19 @@ def test_my_activity_and_region_activity_query_counts_do_not_grow_with_days(tree
         return len(mine.captured_queries), len(region.captured_queries)
 
     assert queries(3) == queries(60)
+
+
+def test_fitness_stars_of_my_town_include_ties_at_the_cut(tree, api_client):
+    first = tree.user(home_community=tree.k2, nickname="甲")
+    tied = tree.user(home_community=tree.k1, nickname="乙")
+    put_day(first, DAY, 90)
+    put_day(tied, DAY, 40)
+    put_day(tree.resident, DAY, 40)
+    c = api_client.as_user(tree.resident)
+    body = c.get(f"/api/v1/rankings/stars?level=town&year={DAY.year}&top=2").json()
+    assert body["region_id"] == tree.t1.pk and body["year"] == DAY.year
+    # Two stars asked for, three given: the two tied for second are both stars.
+    assert sorted((r["rank"], r["nickname"]) for r in body["items"]) == [
+        (1, "甲"), (2, "resident"), (2, "乙")]
+    assert c.get(f"/api/v1/rankings/stars?level=town&region={tree.t2.pk}").status_code == 404
+    assert api_client.get("/api/v1/rankings/stars").status_code == 401

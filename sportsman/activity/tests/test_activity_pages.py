@@ -51,3 +51,12 @@ def test_report_page_links_the_png_and_the_png_renders(tree):
     png = c.get(reverse("activity:report_png", args=[year]), {"download": "1"})
     assert png["Content-Type"] == "image/png" and "attachment" in png["Content-Disposition"]
     assert c.get(reverse("activity:report", args=[1900])).status_code == 404
+
+
+def test_rankings_page_names_last_years_fitness_stars(tree):
+    import datetime as dt
+
+    star = tree.user(home_community=tree.k1, nickname="去年达人")
+    put_day(star, dt.date(today().year - 1, 6, 1), 120)
+    text = _client(tree.resident).get(reverse("activity:rankings")).content.decode()
+    assert f"{today().year - 1} 年花园社区健身达人" in text and "去年达人" in text
