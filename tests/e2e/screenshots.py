@@ -49,6 +49,12 @@ def take(out: Path = OUT) -> list[Path]:
         page.wait_for_load_state()
         written.append(out / "facility.png")
         page.screenshot(path=written[-1], full_page=True)
+        for name, path in (("my-data", "/activity/me/?period=year"),
+                           ("rankings", "/activity/rankings/?level=city&period=year"),
+                           ("rewards", "/rewards/"), ("vouchers", "/rewards/vouchers/")):
+            page.goto(path)
+            written.append(out / f"{name}.png")
+            page.screenshot(path=written[-1])
         page.goto("/me/bookings/")
         page.get_by_role("link", name=STATION).first.click()
         page.wait_for_load_state()
