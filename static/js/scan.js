@@ -1,5 +1,9 @@
-// Voucher counter: scan a voucher's QR code with the camera where the browser has
-// BarcodeDetector; otherwise (or when refused) the code is typed into the same form.
+// Scan a QR code with the camera where the browser has BarcodeDetector; otherwise (or when the
+// camera is refused) the code is typed into the same form. One scanner for every counter:
+//   <button data-scan data-form="FORM_ID" data-video="VIDEO_ID" data-field="INPUT_NAME"
+//           data-needs="OTHER_INPUT" hidden>
+// fills the form's INPUT_NAME with the code read and submits, unless OTHER_INPUT is named and
+// still empty (then it is focused: e.g. the amount of a voucher redemption).
 (function () {
   "use strict";
   function setupScanner(button) {
@@ -8,6 +12,8 @@
     button.addEventListener("click", function () {
       var form = document.getElementById(button.dataset.form);
       var video = document.getElementById(button.dataset.video);
+      var field = form.elements[button.dataset.field || "code"];
+      var needs = button.dataset.needs ? form.elements[button.dataset.needs] : null;
       var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
       navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
         video.hidden = false;
@@ -18,9 +24,8 @@
           detector.detect(video).then(function (codes) {
             if (codes.length) {
               stop();
-              form.elements.code.value = codes[0].rawValue;
-              // Redeem at once only when the amount is there; otherwise ask for it first.
-              if (form.elements.amount.value) { form.submit(); } else { form.elements.amount.focus(); }
+              field.value = codes[0].rawValue;
+              if (needs && !needs.value) { needs.focus(); } else { form.submit(); }
             } else {
               window.requestAnimationFrame(tick);
             }
@@ -31,6 +36,6 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-voucher-scan]"), setupScanner);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-scan]"), setupScanner);
   });
 })();
