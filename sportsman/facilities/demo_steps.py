@@ -354,10 +354,11 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
                 continue
             start = dt.datetime.combine(day, T(7), tzinfo=LOCAL_TZ)
             end = start + dt.timedelta(minutes=45)
-            offered = facility_sports.get(station.pk) or [None]
+            station_sports: list[int | None] = [*facility_sports.get(station.pk, [])] or [None]
             busy[(resident, day)].append((start, end))
             visits.append(Visit(user_id=resident, facility_id=station.pk, started_at=start,
-                                ended_at=end, sport_id=offered[day.toordinal() % len(offered)],
+                                ended_at=end,
+                                sport_id=station_sports[day.toordinal() % len(station_sports)],
                                 closed_by="user", source=VisitSource.FACILITY_QR))
             rollup[(station.pk, start.astimezone(dt.UTC))][0] += 1
             rollup[(station.pk, start.astimezone(dt.UTC))][1] += 1
