@@ -29,6 +29,22 @@ def _private_var_dir(settings, tmp_path):
     }}
 
 
+@pytest.fixture(autouse=True)
+def _flushable_audit_log(request):
+    """Transactional tests may write audit entries like any other: their closing flush gets
+    past the append-only log (see core.testing.clear_audit_log_for_flush). Requesting the
+    transactional database first makes this teardown run before the flush."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from sportsman.core.testing import clear_audit_log_for_flush
+
+    clear_audit_log_for_flush()
+
+
 class Tree:
     """A small region tree with staff at every level, for scope tests:
 

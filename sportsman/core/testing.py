@@ -42,3 +42,22 @@ def race(fn: Callable[[int], Any], n: int, *, timeout: float = 60) -> list[Any]:
 
 def failures(outcomes: list[Any]) -> list[BaseException]:
     return [o for o in outcomes if isinstance(o, BaseException)]
+
+
+def clear_audit_log_for_flush() -> None:
+    """Empty the audit log so a transactional test's closing flush can run.
+
+    The log is append-only (migration core/0002): on SQLite a trigger refuses DELETE, and the
+    flush that ends a ``transaction=True`` test deletes every table; PostgreSQL's flush
+    TRUNCATEs, which row triggers do not see. So on SQLite the trigger is lifted for this one
+    DELETE and put back exactly as the migration made it. Tests only: production never deletes
+    audit entries."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS core_auditentry_no_delete")
+        cursor.execute("DELETE FROM core_auditentry")
+        cursor.execute("CREATE TRIGGER core_auditentry_no_delete BEFORE DELETE ON core_auditentry "
+                       "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;")

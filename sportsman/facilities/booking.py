@@ -38,9 +38,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sportsman.core import audit
+from sportsman.core import audit, lottery
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from sportsman.facilities import hours, lottery
+from sportsman.facilities import hours
 from sportsman.facilities.models import (
     LIVE_BOOKING,
     Booking,

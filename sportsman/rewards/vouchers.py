@@ -29,7 +29,6 @@ Eligibility (``VoucherCampaign.eligibility``, every key optional):
 from __future__ import annotations
 
 import datetime as dt
-import random
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from sportsman.core import audit
+from sportsman.core import audit, lottery
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Region, subtree_q
@@ -651,15 +650,6 @@ def has_entered(user: Any, campaign_id: int) -> bool:
     return VoucherEntry.objects.filter(campaign_id=campaign_id, user_id=user.pk).exists()
 
 
-def draw_order(seed: str, entrants: list[int]) -> list[int]:
-    """The draw as a pure function: ``entrants`` (user ids, ascending) shuffled by
-    ``random.Random(seed)`` (seeded from a string: SHA-512, stable across Python versions). The
-    first ones win while the budget lasts; anyone can re-run it from the published seed."""
-    order = list(entrants)
-    random.Random(seed).shuffle(order)
-    return order
-
-
 def due_draw_ids(now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(VoucherCampaign.objects
@@ -671,7 +661,7 @@ def due_draw_ids(now: dt.datetime | None = None) -> list[int]:
 def draw(*, campaign_id: int, now: dt.datetime | None = None, seed: str | None = None) -> bool:
     """Draw a lottery campaign whose ``draw_at`` has come, exactly once: a conditional UPDATE on
     ``drawn_at`` (still empty, campaign active) claims the draw and records the seed. Entrants'
-    user ids, ascending, are shuffled by :func:`draw_order`; in that order each takes a voucher
+    user ids, ascending, are shuffled by :func:`sportsman.core.lottery.shuffled`; in that order each takes a voucher
     while the budget lasts (the same conditional UPDATE as a claim) and is marked a winner; the
     rest are marked not winning. Winners are notified (category "reward") after commit. Returns
     False when nothing was due. Run by the scheduler (system actor: no audit entry)."""
@@ -688,7 +678,7 @@ def draw(*, campaign_id: int, now: dt.datetime | None = None, seed: str | None =
         entrants = list(VoucherEntry.objects.filter(campaign_id=campaign_id)
                         .order_by("user_id").values_list("user_id", flat=True))
         winners: list[int] = []
-        for user_id in draw_order(seed, entrants):
+        for user_id in lottery.shuffled(seed, entrants):
             if not _take_budget(campaign_id, campaign.face_value_cents):
                 break
             _issue(campaign, user_id, now)
@@ -714,7 +704,7 @@ def _notify_winners(campaign_id: int, name: str, user_ids: list[int]) -> None:
 
 def draw_record(campaign: VoucherCampaign) -> dict[str, Any]:
     """What anyone needs to check a draw: the seed, the entrants in the order given to
-    :func:`draw_order`, and the winners."""
+    :func:`sportsman.core.lottery.shuffled`, and the winners."""
     entrants = list(VoucherEntry.objects.filter(campaign_id=campaign.pk)
                     .order_by("user_id").values_list("user_id", "is_winner"))
     return {"drawn_at": campaign.drawn_at, "seed": campaign.lottery_seed,

@@ -294,8 +294,6 @@ def test_ingest_refuses_a_batch_that_is_not_a_list(registered):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_batches_apply_once(tree, facility):
-    # Made directly: register_device writes the append-only audit log, which a transactional
-    # test could not flush afterwards.
     device = Device.objects.create(facility=facility, kind="counter", name="闸机", serial="RACE-1",
                                    secret_hash="-", wear_threshold=100)
     batch = [ev(f"c{i}", "count", {"in": 1}) for i in range(20)]

@@ -8,8 +8,9 @@ import random
 
 import pytest
 
+from sportsman.core import lottery
 from sportsman.core.testing import failures, race
-from sportsman.facilities import booking, lottery
+from sportsman.facilities import booking
 from sportsman.facilities.models import (
     Booking,
     BookingMode,

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from sportsman.core import lottery
 from sportsman.core.errors import DomainError
 from sportsman.core.models import AuditEntry
 from sportsman.rewards import vouchers
@@ -275,7 +276,7 @@ def test_draw_happens_once_and_is_reproducible_from_the_seed(tree,
 
     campaign.refresh_from_db()
     record = vouchers.draw_record(campaign)
-    expected = vouchers.draw_order("abc", sorted(p.pk for p in people))[:2]
+    expected = lottery.shuffled("abc", sorted(p.pk for p in people))[:2]
     assert campaign.lottery_seed == "abc" and campaign.issued_cents == campaign.budget_cents
     assert set(record["winners"]) == set(expected)
     assert set(Voucher.objects.values_list("user_id", flat=True)) == set(expected)
@@ -288,9 +289,9 @@ def test_draw_happens_once_and_is_reproducible_from_the_seed(tree,
 
 def test_draw_order_is_a_pure_function_of_seed_and_entrants():
     entrants = list(range(1, 40))
-    assert vouchers.draw_order("s1", entrants) == vouchers.draw_order("s1", entrants)
-    assert vouchers.draw_order("s1", entrants) != vouchers.draw_order("s2", entrants)
-    assert sorted(vouchers.draw_order("s1", entrants)) == entrants
+    assert lottery.shuffled("s1", entrants) == lottery.shuffled("s1", entrants)
+    assert lottery.shuffled("s1", entrants) != lottery.shuffled("s2", entrants)
+    assert sorted(lottery.shuffled("s1", entrants)) == entrants
 
 
 def test_closed_lottery_is_never_drawn(tree):
