@@ -28,9 +28,9 @@ from django.utils.translation import gettext_lazy
 from sportsman.core import audit
 from sportsman.core.crypto import keyed_hash
 from sportsman.core.errors import DomainError, InvalidInput, NotFound
-from sportsman.facilities import occupancy
+from sportsman.facilities import occupancy, registry
 from sportsman.facilities.maintenance import open_device_ticket
-from sportsman.facilities.models import Device, DeviceEvent, DeviceKind, Facility, TicketKind
+from sportsman.facilities.models import Device, DeviceEvent, DeviceKind, TicketKind
 from sportsman.regions.access import Perm, access_for_user
 
 logger = logging.getLogger(__name__)
@@ -69,16 +69,6 @@ def _hash(secret: str) -> str:
     return keyed_hash(secret, purpose=_HASH_PURPOSE)
 
 
-def _managed_facility(actor: Any, facility_id: int) -> Facility:
-    access = access_for_user(actor)
-    access.require_anywhere(Perm.FACILITY_MANAGE)
-    facility = access.scope(Facility.objects.select_related("region").filter(pk=facility_id),
-                            Perm.FACILITY_MANAGE).first()
-    if facility is None:
-        raise NotFound()
-    return facility
-
-
 def _managed_device(actor: Any, device_id: int) -> Device:
     access = access_for_user(actor)
     access.require_anywhere(Perm.FACILITY_MANAGE)
@@ -105,7 +95,7 @@ def register_device(*, actor: Any, facility_id: int, kind: str, name: str, seria
     """Add a device to a facility the actor manages (FACILITY_MANAGE over its region). Returns
     the device and its secret: the only time the secret exists in clear; only its keyed hash is
     stored. Audited."""
-    facility = _managed_facility(actor, facility_id)
+    facility = registry.facility_for(registry.access_of(actor), facility_id)
     if kind not in DeviceKind.values:
         raise InvalidInput(fields={"kind": [_("Unknown device kind.")]})
     serial, name = serial.strip(), name.strip()

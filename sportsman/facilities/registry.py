@@ -81,7 +81,8 @@ class FieldErrors:
 
 # --- lookups in scope -------------------------------------------------------------------------
 
-def _access(actor: Any) -> Access:
+def access_of(actor: Any) -> Access:
+    """The actor's access, refusing anyone who manages no facility anywhere."""
     access = access_for_user(actor)
     access.require_anywhere(Perm.FACILITY_MANAGE)
     return access
@@ -306,7 +307,7 @@ def create_facility(*, actor: Any, data: Mapping[str, Any], request: Any = None)
     must be present). The actor needs FACILITY_MANAGE on the chosen community. Audited as
     ``facility.create``. A new facility has no hours and no units: it is neither open nor
     bookable until they are set."""
-    access = _access(actor)
+    access = access_of(actor)
     values = clean_facility_fields(access, data, partial=False)
     if _external_ref_taken(values.get("external_ref", "")):
         raise InvalidInput(_("Another facility has this reference."),
@@ -325,7 +326,7 @@ def update_facility(*, actor: Any, facility_id: int, changes: Mapping[str, Any],
     """Change the given fields of a facility. Moving it to another community needs the
     permission on both. Audited as ``facility.update`` with the changed fields only; a change
     that changes nothing writes nothing."""
-    access = _access(actor)
+    access = access_of(actor)
     facility = facility_for(access, facility_id)
     values = clean_facility_fields(access, changes, partial=True)
     if _external_ref_taken(values.get("external_ref", ""), exclude_pk=facility.pk):
@@ -405,7 +406,7 @@ def set_opening_rules(*, actor: Any, facility_id: int, rules: Sequence[Mapping[s
     """Replace the facility's whole week with ``rules`` (each ``{weekday, opens, closes}``;
     several per day make split hours; an empty list closes every day). Audited as
     ``facility.hours``; unchanged rules write nothing."""
-    access = _access(actor)
+    access = access_of(actor)
     facility_for(access, facility_id)
     cleaned = clean_opening_rules(rules)
     with transaction.atomic():
@@ -459,7 +460,7 @@ def add_opening_exception(*, actor: Any, facility_id: int, data: Mapping[str, An
                           request: Any = None) -> OpeningException:
     """Add dates that do not follow the week: closed (``is_closed``) or open ``opens``–``closes``
     (school holidays). Dates may not overlap another exception of the facility. Audited."""
-    access = _access(actor)
+    access = access_of(actor)
     facility_for(access, facility_id)
     values = clean_exception(data)
     with transaction.atomic():
@@ -479,7 +480,7 @@ def add_opening_exception(*, actor: Any, facility_id: int, data: Mapping[str, An
 
 def remove_opening_exception(*, actor: Any, exception_id: int, request: Any = None) -> None:
     """Delete one exception of a facility in scope (NotFound otherwise). Audited."""
-    access = _access(actor)
+    access = access_of(actor)
     with transaction.atomic():
         exc = (OpeningException.objects.select_related("facility__region")
                .filter(pk=exception_id,
@@ -556,7 +557,7 @@ def add_unit(*, actor: Any, facility_id: int, data: Mapping[str, Any],
              request: Any = None) -> Unit:
     """Add a bookable unit (name unique within the facility; slot 15–480 minutes). Refreshes the
     facility's free/bookable flags. Audited as ``facility.unit.add``."""
-    access = _access(actor)
+    access = access_of(actor)
     facility_for(access, facility_id)
     values = clean_unit_fields(data, partial=False)
     with transaction.atomic():
@@ -576,7 +577,7 @@ def update_unit(*, actor: Any, unit_id: int, changes: Mapping[str, Any],
                 request: Any = None) -> Unit:
     """Change a unit's fields (``is_active=False`` deactivates it: no new slots; existing
     bookings stay). Refreshes the facility's flags. Audited as ``facility.unit.update``."""
-    access = _access(actor)
+    access = access_of(actor)
     values = clean_unit_fields(changes, partial=True)
     with transaction.atomic():
         unit = (Unit.objects.select_for_update(of=("self",)).select_related("facility__region")
@@ -637,7 +638,7 @@ def clean_photo(content: bytes) -> bytes:
 def add_photo(*, actor: Any, facility_id: int, content: bytes, caption: str = "",
               request: Any = None) -> FacilityPhoto:
     """Add a photo (sniffed, re-encoded to JPEG, EXIF stripped) at the end of the gallery."""
-    access = _access(actor)
+    access = access_of(actor)
     facility_for(access, facility_id)
     errors = FieldErrors()
     caption = _text(errors, "caption", caption, 100)
@@ -655,7 +656,7 @@ def add_photo(*, actor: Any, facility_id: int, content: bytes, caption: str = ""
 
 
 def remove_photo(*, actor: Any, photo_id: int, request: Any = None) -> None:
-    access = _access(actor)
+    access = access_of(actor)
     with transaction.atomic():
         photo = (FacilityPhoto.objects.select_related("facility__region")
                  .filter(pk=photo_id, facility__in=facilities_in_scope(access)).first())

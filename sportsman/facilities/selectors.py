@@ -320,7 +320,9 @@ def list_venues_for(access: Access, *, region: Region | None = None,
                     q: str | None = None) -> QuerySet[Facility]:
     """Facilities in the actor's FACILITY_MANAGE scope, optionally under ``region`` (which must
     itself be in scope: otherwise NotFound), with today's booking count annotated."""
-    qs = access.scope(Facility.objects.all(), Perm.FACILITY_MANAGE)
+    from sportsman.facilities.registry import facilities_in_scope
+
+    qs = facilities_in_scope(access)
     if region is not None:
         if not access.can(Perm.FACILITY_MANAGE, region):
             raise NotFound(_("No such region in your scope."))

@@ -280,13 +280,10 @@ def walk_in(*, actor: Any, facility_id: int, user_id: int,
     """Staff register a resident who came without a booking. Needs FACILITY_MANAGE over the
     facility. Closes the resident's open visit elsewhere first; one already open here is
     returned. Audited."""
-    access = access_for_user(actor)
-    access.require_anywhere(Perm.FACILITY_MANAGE)
+    from sportsman.facilities import registry
+
     now = now or timezone.now()
-    facility = access.scope(Facility.objects.select_related("region").filter(pk=facility_id),
-                            Perm.FACILITY_MANAGE).first()
-    if facility is None:
-        raise NotFound()
+    facility = registry.facility_for(registry.access_of(actor), facility_id)
     if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
         raise NotFound(_("No such resident."))
     with transaction.atomic():

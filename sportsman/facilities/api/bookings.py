@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema, Status
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
-from sportsman.facilities import booking, hours, policy
+from sportsman.facilities import booking, hours, policy, registry
 from sportsman.facilities.models import Booking, Facility, LotteryEntry
 from sportsman.regions.access import Perm, access_for, for_self, public, scoped
 
@@ -325,21 +325,10 @@ def set_region_policy(request: HttpRequest, region_id: int, data: PolicyIn):
 @scoped(Perm.FACILITY_MANAGE)
 def set_facility_policy(request: HttpRequest, facility_id: int, data: PolicyIn):
     """Set a venue's own booking rules (every rule; null inherits from its region)."""
-    facility = _staff_facility(request, facility_id)
+    facility = registry.facility_for(access_for(request), facility_id)
     row = policy.set_facility_policy(actor=request.user, facility=facility,
                                      values=_policy_values(data), request=request)
     return _policy_out(policy.rules_of(row), policy.policy_for(facility))
-
-
-def _staff_facility(request: HttpRequest, facility_id: int) -> Facility:
-    """A facility in the caller's FACILITY_MANAGE scope; any other looks missing."""
-    if not 0 < facility_id < 2**63:
-        raise NotFound()
-    found = (access_for(request).scope(Facility.objects.select_related("region"),
-                                       Perm.FACILITY_MANAGE).filter(pk=facility_id).first())
-    if found is None:
-        raise NotFound(_("This facility does not exist."), code="facility_not_found")
-    return found
 
 
 @router.get("/facilities/{facility_id}/bookings", response=list[StaffBookingOut])
@@ -347,7 +336,7 @@ def _staff_facility(request: HttpRequest, facility_id: int) -> Facility:
 def facility_bookings(request: HttpRequest, facility_id: int, params: Query[SlotsQuery]):
     """A venue's bookings on a local date (default today), by start time."""
     day = _parse_day(params.date)
-    facility = _staff_facility(request, facility_id)
+    facility = registry.facility_for(access_for(request), facility_id)
     return [{"id": b.pk, "user_id": b.user_id, "user_name": str(b.user),
              "unit_name": b.slot.unit.name, "start": b.start, "end": b.end, "status": b.status,
              "source": b.source, "checked_in_at": b.checked_in_at}
