@@ -140,6 +140,7 @@ def _register_routers() -> None:
     from sportsman.activity.api import router as activity_router
     from sportsman.activity.api_inactivity import router as inactivity_router
     from sportsman.activity.api_records import router as records_router
+    from sportsman.cockpit.api import routers as cockpit_routers
     from sportsman.core.api import router as core_router
     from sportsman.facilities.api import routers as facilities_routers
     from sportsman.notifications.api import router as notifications_router
@@ -158,6 +159,8 @@ def _register_routers() -> None:
     api.add_router("/", inactivity_router)
     api.add_router("/", records_router)
     for router in rewards_routers():
+        api.add_router("/", router)
+    for router in cockpit_routers():
         api.add_router("/", router)
 
 

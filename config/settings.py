@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "sportsman.facilities",
     "sportsman.activity",
     "sportsman.rewards",
+    "sportsman.cockpit",
 ]
 
 MIDDLEWARE = [

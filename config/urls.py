@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("sportsman.facilities.urls")),
     path("activity/", include("sportsman.activity.urls")),
     path("rewards/", include("sportsman.rewards.urls")),
+    path("cockpit/", include("sportsman.cockpit.urls")),
     path("", include("sportsman.core.urls")),
 ]

@@ -46,6 +46,10 @@ class Perm(StrEnum):
     VOUCHER_MANAGE = "rewards.vouchers"
     MERCHANT_REVIEW = "rewards.merchant_review"
     MERCHANT_OPERATE = "rewards.merchant_operate"
+    COCKPIT_VIEW = "cockpit.view"
+    SUPERVISION = "cockpit.supervision"
+    ASSESS = "cockpit.assess"
+    INDEX_CONFIG = "cockpit.index"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -74,6 +78,15 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.MERCHANT_REVIEW: _ADMINS,
     # A merchant's own counter: fulfil reward orders, redeem vouchers (for merchants they own).
     Perm.MERCHANT_OPERATE: frozenset({Role.MERCHANT}),
+    # The cockpit of a region and of everything below it: figures, trends, demand, exports.
+    Perm.COCKPIT_VIEW: _ADMINS,
+    # Supervision tasks (督办): issued from a region to units strictly below it, answered by the
+    # units they were issued to, reviewed and closed by the issuing region.
+    Perm.SUPERVISION: _ADMINS,
+    # Periodic assessments of a region's subunits (score sheets, manual items, publication).
+    Perm.ASSESS: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN}),
+    # The composite sports index: its indicators and weights (city staff).
+    Perm.INDEX_CONFIG: frozenset({Role.CITY_ADMIN}),
 }
 
 

@@ -69,6 +69,9 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_vouchers": access.has_anywhere(Perm.VOUCHER_MANAGE),
         "can_rewards": access.has_anywhere(Perm.REWARDS_MANAGE),
         "can_merchants": access.has_anywhere(Perm.MERCHANT_REVIEW),
+        "can_cockpit": access.has_anywhere(Perm.COCKPIT_VIEW),
+        "can_supervision": access.has_anywhere(Perm.SUPERVISION),
+        "can_assess": access.has_anywhere(Perm.ASSESS),
     })
     return render(request, template, context)
 

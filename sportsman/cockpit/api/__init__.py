@@ -1,0 +1,11 @@
+"""The cockpit API, one router per area (each module owns its operations)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+
+def routers() -> list[Router]:
+    from sportsman.cockpit.api import summary
+
+    return [summary.router]

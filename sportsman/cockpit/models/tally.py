@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Tally(models.Model):
+    """One figure of one region (the community a resident, facility or report belongs to) on one
+    local day. Every cockpit figure is a sum of tallies over a subtree: the dashboard's cost grows
+    with regions × days × figures, never with the records behind them.
+
+    Flow figures (minutes, bookings) are the day's amount; stock figures (registered residents,
+    facilities, active in the last 30 days) are the value at the end of the day. ``figures.py``
+    says which is which and rebuilds them from the domains' records."""
+
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    metric = models.CharField(max_length=40)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["metric", "day", "region"],
+                                               name="tally_once")]
+
+    def __str__(self) -> str:
+        return f"{self.metric}:{self.region_id}@{self.day}={self.value}"

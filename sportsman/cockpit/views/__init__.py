@@ -1,0 +1,1 @@
+"""Cockpit pages, one module per area."""

@@ -1,0 +1,7 @@
+"""The dashboards of the four levels."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
