@@ -1,8 +1,10 @@
 """The exercise record listens to the sources of sessions.
 
-``facilities.visit_completed`` → one verified record per visit, keyed ``visit:<id>`` (a replayed
-event finds the record and changes nothing). The record's community is the person's home
-community (rankings are by where people live), not the facility's.
+``facilities.visit_completed`` → one verified record per visit, keyed ``visit:<id>``;
+``facilities.equipment_session`` → one verified record per session on smart fitness equipment,
+keyed ``device:<device event id>``. A replayed event finds the record and changes nothing. The
+record's community is the person's home community (rankings are by where people live), not the
+facility's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sportsman.core.events import consumer
 from sportsman.core.models import DomainEvent
 
 VISIT_COMPLETED = "facilities.visit_completed"
+EQUIPMENT_SESSION = "facilities.equipment_session"
 
 
 def session_from_visit(payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +36,23 @@ def session_from_visit(payload: dict[str, Any]) -> dict[str, Any]:
 @consumer(VISIT_COMPLETED, name="activity.record_visit")
 def record_visit(event: DomainEvent) -> None:
     record_session(**session_from_visit(event.payload))
+
+
+def session_from_equipment(payload: dict[str, Any]) -> dict[str, Any]:
+    """An ``equipment_session`` payload as the keyword arguments of :func:`record_session`."""
+    return {
+        "user_id": int(payload["user_id"]), "source": Source.DEVICE,
+        "source_key": f"device:{int(payload['device_event_id'])}",
+        "sport_id": payload.get("sport_id"),
+        "started_at": dt.datetime.fromisoformat(payload["started_at"]),
+        "ended_at": dt.datetime.fromisoformat(payload["ended_at"]),
+        "facility_id": payload.get("facility_id"), "verified": True,
+    }
+
+
+@consumer(EQUIPMENT_SESSION, name="activity.record_equipment_session")
+def record_equipment_session(event: DomainEvent) -> None:
+    record_session(**session_from_equipment(event.payload))
 
 
 @consumer("accounts.rankings_opt_out", name="activity.forget_in_rankings")

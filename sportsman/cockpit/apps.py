@@ -7,6 +7,6 @@ class CockpitConfig(AppConfig):
     verbose_name = "cockpit"
 
     def ready(self) -> None:
-        from sportsman.cockpit import figures
+        from sportsman.core import figures
 
         figures.autodiscover()

@@ -6,6 +6,11 @@ the good ones are kept. Effects (occupancy, the hourly rollup, usage cycles, tic
 come only from events this call actually inserted: ``(device, event_id)`` is unique, so a
 replayed batch inserts nothing and changes nothing, and of two identical batches racing, the one
 that loses the insert retries, finds every event already there, and does nothing.
+
+A ``session`` event (smart fitness equipment only) names the person by the exercise code the
+equipment scanned when the session started (``exercise_code``); a valid one publishes
+``facilities.equipment_session`` in the storing transaction, and the exercise record is built
+from that event.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import hmac
 import json
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -25,10 +30,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from django.contrib.auth import get_user_model
+
 from sportsman.core import audit
 from sportsman.core.crypto import keyed_hash
 from sportsman.core.errors import DomainError, InvalidInput, NotFound
-from sportsman.facilities import occupancy, registry
+from sportsman.core.events import publish
+from sportsman.core.models import Sport
+from sportsman.facilities import exercise_code, occupancy, registry
 from sportsman.facilities.maintenance import open_device_ticket
 from sportsman.facilities.models import Device, DeviceEvent, DeviceKind, TicketKind
 from sportsman.regions.access import Perm, access_for_user
@@ -42,7 +51,11 @@ MAX_COUNT = 10_000  # people or cycles in one event: beyond this a device is bro
 MIN_HEARTBEAT, MAX_HEARTBEAT = 10, 86_400
 SILENT_AFTER_HEARTBEATS = 2
 INGEST_ATTEMPTS = 5
+MAX_SESSION = dt.timedelta(hours=4)  # one session on one machine; longer is a forgotten logout
 EVENT_TYPES = frozenset(DeviceEvent.Kind.values)
+# Event types only some kinds of device send.
+TYPES_OF_KIND = {DeviceEvent.Kind.SESSION: frozenset({DeviceKind.EQUIPMENT})}
+EQUIPMENT_SESSION = "facilities.equipment_session"
 _HASH_PURPOSE = "device"
 
 
@@ -198,11 +211,22 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
+class _Session:
+    user_id: int
+    sport: str | None  # the slug the device sent
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    sport_id: int | None = None
+
+
+@dataclass(frozen=True)
 class _Valid:
+    index: int
     event_id: str
     kind: str
     at: dt.datetime
     data: dict[str, Any]
+    session: _Session | None = None
 
 
 class _Bad(Exception):
@@ -223,7 +247,44 @@ def _count(data: dict[str, Any], key: str, *, minimum: int = 0) -> int | None:
     return value
 
 
-def _validate_data(kind: str, data: dict[str, Any]) -> None:
+def _time(value: Any, key: str) -> dt.datetime:
+    try:
+        at = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
+        if at is not None and at.tzinfo is not None:
+            at = at.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # well-formed but impossible (month 13, year 0)
+        at = None
+    if at is None:
+        raise _Bad("invalid_time", _("“%(key)s” must be an ISO 8601 date and time.")
+                   % {"key": key})
+    if at.tzinfo is None:
+        raise _Bad("naive_time", _("“%(key)s” must carry a time zone offset.") % {"key": key})
+    return at
+
+
+def _session(data: dict[str, Any], at: dt.datetime, now: dt.datetime) -> _Session:
+    """The checks of a session that need no database: times, length, the code's signature and
+    its minute against the session's start."""
+    started_at = _time(data.get("started_at"), "started_at")
+    if "ended_at" in data and _time(data["ended_at"], "ended_at") != at:
+        raise _Bad("invalid_data", _("“ended_at” must equal “at”."))
+    if started_at >= at:
+        raise _Bad("session_order", _("A session must end after it starts."))
+    if at - started_at > MAX_SESSION:
+        raise _Bad("session_too_long", _("A session lasts at most %(hours)s hours.")
+                   % {"hours": int(MAX_SESSION.total_seconds() // 3600)})
+    sport = data.get("sport")
+    if sport is not None and (not isinstance(sport, str) or not 1 <= len(sport) <= 32):
+        raise _Bad("invalid_data", _("“sport” must be a sport's key."))
+    try:
+        user_id = exercise_code.user_id_of(data.get("member"), scanned_at=started_at, now=now)
+    except DomainError as exc:
+        raise _Bad(exc.code, str(exc.message)) from exc
+    return _Session(user_id=user_id, sport=sport, started_at=started_at, ended_at=at)
+
+
+def _validate_data(kind: str, data: dict[str, Any], at: dt.datetime,
+                   now: dt.datetime) -> _Session | None:
     if kind == DeviceEvent.Kind.COUNT:
         present = _count(data, "present")
         moved = [_count(data, "in"), _count(data, "out")]
@@ -233,9 +294,12 @@ def _validate_data(kind: str, data: dict[str, Any]) -> None:
             raise _Bad("invalid_data", _("A count has either “in”/“out” or “present”, not both."))
     elif kind == DeviceEvent.Kind.USAGE and _count(data, "cycles", minimum=1) is None:
         raise _Bad("invalid_data", _("A usage event needs “cycles”."))
+    elif kind == DeviceEvent.Kind.SESSION:
+        return _session(data, at, now)
+    return None
 
 
-def _validate(raw: Any, now: dt.datetime) -> _Valid:
+def _validate(index: int, raw: Any, device_kind: str, now: dt.datetime) -> _Valid:
     if not isinstance(raw, dict):
         raise _Bad("invalid_event", _("An event must be an object."))
     unknown = set(raw) - {"id", "type", "at", "data"}
@@ -250,17 +314,11 @@ def _validate(raw: Any, now: dt.datetime) -> _Valid:
     if kind not in EVENT_TYPES:
         raise _Bad("invalid_type", _("“type” must be one of: %(types)s.")
                    % {"types": ", ".join(sorted(EVENT_TYPES))})
-    text = raw.get("at")
-    try:
-        at = parse_datetime(text) if isinstance(text, str) and len(text) <= 40 else None
-        if at is not None and at.tzinfo is not None:
-            at = at.astimezone(dt.UTC)
-    except (ValueError, OverflowError):  # well-formed but impossible (month 13, year 0)
-        at = None
-    if at is None:
-        raise _Bad("invalid_time", _("“at” must be an ISO 8601 date and time."))
-    if at.tzinfo is None:
-        raise _Bad("naive_time", _("“at” must carry a time zone offset."))
+    allowed = TYPES_OF_KIND.get(kind)
+    if allowed is not None and device_kind not in allowed:
+        raise _Bad("type_not_allowed", _("This kind of device cannot send “%(type)s” events.")
+                   % {"type": kind})
+    at = _time(raw.get("at"), "at")
     if at > now + MAX_FUTURE:
         raise _Bad("time_in_future", _("“at” is more than 5 minutes in the future."))
     if at < now - MAX_AGE:
@@ -269,8 +327,35 @@ def _validate(raw: Any, now: dt.datetime) -> _Valid:
     # PostgreSQL's jsonb cannot hold a NUL character: refuse it here, not as a failed batch.
     if not isinstance(data, dict) or "\\u0000" in json.dumps(data):
         raise _Bad("invalid_data", _("“data” must be an object."))
-    _validate_data(kind, data)
-    return _Valid(event_id=event_id, kind=kind, at=at, data=data)
+    session = _validate_data(kind, data, at, now)
+    return _Valid(index=index, event_id=event_id, kind=kind, at=at, data=data, session=session)
+
+
+def _resolve_sessions(events: list[_Valid]) -> tuple[list[_Valid], list[tuple[_Valid, _Bad]]]:
+    """The checks of sessions that need the database, two queries for the whole batch: the
+    person is an active user, the sport one we know. Returns (kept, rejected)."""
+    sessions = [e.session for e in events if e.session is not None]
+    if not sessions:
+        return events, []
+    people = set(get_user_model().objects.filter(
+        pk__in={s.user_id for s in sessions}, is_active=True).values_list("pk", flat=True))
+    sports = dict(Sport.objects.filter(slug__in={s.sport for s in sessions if s.sport})
+                  .values_list("slug", "pk"))
+    kept: list[_Valid] = []
+    rejected: list[tuple[_Valid, _Bad]] = []
+    for e in events:
+        s = e.session
+        if s is None:
+            kept.append(e)
+        elif s.user_id not in people:
+            rejected.append((e, _Bad(exercise_code.ExerciseCodeInvalid.code,
+                                     str(exercise_code.ExerciseCodeInvalid.default_message))))
+        elif s.sport is not None and s.sport not in sports:
+            rejected.append((e, _Bad("unknown_sport", _("Unknown sport “%(sport)s”.")
+                                     % {"sport": s.sport})))
+        else:
+            kept.append(replace(e, session=replace(s, sport_id=sports.get(s.sport or ""))))
+    return kept, rejected
 
 
 def ingest_events(*, device: Device, events: Any, now: dt.datetime | None = None) -> IngestReport:
@@ -280,24 +365,31 @@ def ingest_events(*, device: Device, events: Any, now: dt.datetime | None = None
     batch that is not a list, or has more than 500 events, is refused whole (InvalidInput).
     Effects, in one transaction, from the newly stored events only: occupancy and the hourly
     rollup (count), usage cycles and at most one wear ticket (usage), the latest reading
-    (reading), a fault ticket (fault), and the device heard (last seen, not silent). Tickets
-    notify the facility's managers. No actor: the device authenticated itself."""
+    (reading), a fault ticket (fault), a ``facilities.equipment_session`` event (session, from
+    equipment only, for an active person's valid exercise code), and the device heard (last
+    seen, not silent). Tickets notify the facility's managers. No actor: the device
+    authenticated itself."""
     if not isinstance(events, list):
         raise InvalidInput(_("“events” must be a list."), code="malformed_batch")
     if len(events) > MAX_BATCH:
         raise BatchTooLarge()
     now = now or timezone.now()
     report = IngestReport()
-    valid: dict[str, _Valid] = {}
+    checked: list[_Valid] = []
     for index, raw in enumerate(events):
         try:
-            event = _validate(raw, now)
+            checked.append(_validate(index, raw, device.kind, now))
         except _Bad as bad:
             event_id = raw.get("id") if isinstance(raw, dict) else None
             report.rejected.append(Rejected(
                 index=index, event_id=event_id if isinstance(event_id, str) else None,
                 code=bad.code, message=bad.message))
-            continue
+    checked, refused = _resolve_sessions(checked)
+    report.rejected += [Rejected(index=e.index, event_id=e.event_id, code=bad.code,
+                                 message=bad.message) for e, bad in refused]
+    report.rejected.sort(key=lambda r: r.index)
+    valid: dict[str, _Valid] = {}
+    for event in checked:
         if event.event_id in valid:
             report.duplicates += 1  # the same event twice in one batch is one event
         else:
@@ -327,11 +419,27 @@ def _store(device: Device, events: list[_Valid], now: dt.datetime) -> list[_Vali
         new = [e for e in events if e.event_id not in known]
         if not new:
             return []
-        DeviceEvent.objects.bulk_create([
+        rows = DeviceEvent.objects.bulk_create([
             DeviceEvent(device=device, event_id=e.event_id, kind=e.kind, occurred_at=e.at,
                         received_at=now, data=e.data) for e in new])
         _apply(device, sorted(new, key=lambda e: e.at), now)
+        _publish_sessions(device, [(row.pk, e) for row, e in zip(rows, new, strict=True)
+                                   if e.session is not None])
     return new
+
+
+def _publish_sessions(device: Device, sessions: list[tuple[int, _Valid]]) -> None:
+    """Inside the storing transaction: one ``facilities.equipment_session`` per new session (the
+    exercise record is keyed by the device event's id, so a replayed event changes nothing)."""
+    for row_id, e in sessions:
+        assert e.session is not None
+        publish(EQUIPMENT_SESSION, {
+            "device_event_id": row_id, "device_id": device.pk, "user_id": e.session.user_id,
+            "facility_id": device.facility_id, "region_id": device.facility.region_id,
+            "sport_id": e.session.sport_id,
+            "started_at": e.session.started_at.astimezone(dt.UTC).isoformat(),
+            "ended_at": e.session.ended_at.astimezone(dt.UTC).isoformat(),
+        })
 
 
 def _apply(device: Device, events: list[_Valid], now: dt.datetime) -> None:

@@ -509,6 +509,7 @@ class DeviceEvent(models.Model):
         HEARTBEAT = "heartbeat", _("heartbeat")
         READING = "reading", _("environment reading")
         FAULT = "fault", _("fault")
+        SESSION = "session", _("exercise session on equipment")
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=64)

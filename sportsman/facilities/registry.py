@@ -17,7 +17,6 @@ school holidays with their own hours (see ``imports`` for the file format).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import math
 import re
@@ -33,6 +32,8 @@ from django.utils.translation import gettext as _
 from sportsman.core.audit import record
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import Sport
+from sportsman.core.uploads import PHOTO_MAX_BYTES as PHOTO_MAX_BYTES  # the views' read cap
+from sportsman.core.uploads import clean_photo
 from sportsman.facilities.models import (
     BookingMode,
     Category,
@@ -48,9 +49,6 @@ from sportsman.facilities.models import (
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Level, Region
 
-PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_MAX_SIDE = 2048
-PHOTO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 SLOT_MINUTES_MIN, SLOT_MINUTES_MAX = 15, 480
 LIST_ITEMS_MAX = 30
 _PHONE = re.compile(r"^[0-9+\- ]{3,20}$")
@@ -606,34 +604,6 @@ def deactivate_unit(*, actor: Any, unit_id: int, request: Any = None) -> Unit:
 
 
 # --- photos -----------------------------------------------------------------------------------
-
-def clean_photo(content: bytes) -> bytes:
-    """Re-encode an uploaded image as JPEG: only real images pass (Pillow decodes it), at most
-    ``PHOTO_MAX_BYTES`` in and ``PHOTO_MAX_SIDE`` pixels a side out; EXIF (GPS position, camera)
-    is dropped because the new file is written from pixels only."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if len(content) > PHOTO_MAX_BYTES:
-        raise InvalidInput(_("The photo is larger than 5 MB."), code="photo_too_large",
-                           fields={"image": [_("The photo is larger than 5 MB.")]})
-    try:
-        with Image.open(io.BytesIO(content)) as probe:
-            if probe.format not in {"JPEG", "PNG", "WEBP", "GIF", "MPO"}:
-                raise UnidentifiedImageError(probe.format)
-            if probe.width * probe.height > PHOTO_MAX_PIXELS:
-                raise UnidentifiedImageError("too many pixels")
-            probe.verify()
-        with Image.open(io.BytesIO(content)) as opened:
-            upright: Image.Image = ImageOps.exif_transpose(opened) or opened
-            pixels = upright.convert("RGB")
-            pixels.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
-            out = io.BytesIO()
-            pixels.save(out, "JPEG", quality=85, optimize=True)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidInput(_("The file is not a photo we can read."), code="photo_invalid",
-                           fields={"image": [_("The file is not a photo we can read.")]}) from exc
-    return out.getvalue()
-
 
 def add_photo(*, actor: Any, facility_id: int, content: bytes, caption: str = "",
               request: Any = None) -> FacilityPhoto:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -93,22 +94,61 @@ class VisitInProgress(Conflict):
     default_message = _("A check-in for this person is already in progress. Try again.")
 
 
-# --- the rotating facility code ----------------------------------------------------------------
+# --- rotating codes --------------------------------------------------------------------------
 
 
 def _window(at: dt.datetime) -> int:
     return int(at.timestamp()) // WINDOW_SECONDS
 
 
-def _sign(secret: str, facility_id: int, window: int) -> str:
-    message = f"{facility_id}:{window}".encode()
+def _sign(secret: str, subject_id: int, window: int) -> str:
+    message = f"{subject_id}:{window}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:SIG_CHARS]
+
+
+@dataclass(frozen=True)
+class RotatingCode:
+    """A parsed ``<prefix>:<subject>:<minute>:<signature>``: not yet checked."""
+
+    subject_id: int
+    window: int
+    signature: str
+
+    @property
+    def valid_from(self) -> dt.datetime:
+        """The start of the minute it was made in."""
+        return dt.datetime.fromtimestamp(self.window * WINDOW_SECONDS, tz=dt.UTC)
+
+    @property
+    def valid_until(self) -> dt.datetime:
+        """The end of the minute after it: a code is good for its minute and the next."""
+        return dt.datetime.fromtimestamp((self.window + 2) * WINDOW_SECONDS, tz=dt.UTC)
+
+    def is_signed_with(self, secret: str) -> bool:
+        return hmac.compare_digest(_sign(secret, self.subject_id, self.window), self.signature)
+
+
+def rotating_code(prefix: str, subject_id: int, secret: str,
+                  at: dt.datetime | None = None) -> str:
+    """The one signing scheme of codes that change every minute (a facility's check-in screen,
+    a resident's exercise code): ``<prefix>:<subject>:<minute>:<HMAC-SHA256 of subject and
+    minute under secret, 64 bits>``."""
+    window = _window(at or timezone.now())
+    return f"{prefix}:{subject_id}:{window}:{_sign(secret, subject_id, window)}"
+
+
+def parse_rotating_code(code: str, prefix: str) -> RotatingCode | None:
+    """``code`` split into its parts if it has the shape of a ``prefix`` code, else None."""
+    parts = (code or "").strip().split(":")
+    if len(parts) != 4 or parts[0] != prefix or not parts[1].isdigit() \
+            or not parts[2].isdigit() or len(parts[1]) > 18 or len(parts[2]) > 18:
+        return None
+    return RotatingCode(subject_id=int(parts[1]), window=int(parts[2]), signature=parts[3])
 
 
 def facility_code(facility: Facility, at: dt.datetime | None = None) -> str:
     """The check-in code the facility's screen shows at ``at`` (default now)."""
-    window = _window(at or timezone.now())
-    return f"{QR_PREFIX}:{facility.pk}:{window}:{_sign(facility.qr_secret, facility.pk, window)}"
+    return rotating_code(QR_PREFIX, facility.pk, facility.qr_secret, at)
 
 
 def code_valid_until(at: dt.datetime | None = None) -> dt.datetime:
@@ -130,15 +170,14 @@ def checkin_url(request: Any, code: str) -> str:
 def verify_code(code: str, *, now: dt.datetime | None = None) -> Facility:
     """The facility whose screen showed ``code`` in this minute or the previous one. A code that
     is not one of ours → QrInvalid; a genuine but older code → QrExpired."""
-    parts = (code or "").strip().split(":")
-    if len(parts) != 4 or parts[0] != QR_PREFIX or not parts[1].isdigit() \
-            or not parts[2].isdigit() or len(parts[1]) > 18 or len(parts[2]) > 18:
+    parsed = parse_rotating_code(code, QR_PREFIX)
+    if parsed is None:
         raise QrInvalid()
-    facility_id, window, sig = int(parts[1]), int(parts[2]), parts[3]
-    facility = Facility.objects.select_related("region").filter(pk=facility_id).first()
-    expected = _sign(facility.qr_secret if facility else "-", facility_id, window)
-    if facility is None or not hmac.compare_digest(expected, sig):
+    facility = Facility.objects.select_related("region").filter(pk=parsed.subject_id).first()
+    # Signed even for an unknown facility: a miss costs as much as a hit.
+    if not parsed.is_signed_with(facility.qr_secret if facility else "-") or facility is None:
         raise QrInvalid()
+    window = parsed.window
     current = _window(now or timezone.now())
     if window > current:
         raise QrInvalid()  # the screens sign with the server's clock: never ahead of it

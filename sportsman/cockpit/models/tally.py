@@ -23,3 +23,15 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric}:{self.region_id}@{self.day}={self.value}"
+
+
+class Watermark(models.Model):
+    """The last day a metric's tallies were computed through: a stock's value for a period is its
+    value on ``min(period end, through)``, and a day after ``through`` has no figures yet."""
+
+    metric = models.CharField(max_length=40, primary_key=True)
+    through = models.DateField()
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.metric} through {self.through}"

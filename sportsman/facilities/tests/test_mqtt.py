@@ -3,19 +3,25 @@ default mqtt://127.0.0.1:1883). Skipped only when no broker answers."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
 import queue
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 
 import paho.mqtt.client as paho
 import pytest
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
-from sportsman.facilities import devices, mqtt
+from sportsman.activity.models import ActivityRecord, Source
+from sportsman.core.events import dispatch
+from sportsman.core.models import Sport
+from sportsman.facilities import devices, exercise_code, mqtt
 from sportsman.facilities.models import Device, DeviceEvent
 from sportsman.facilities.tests.factories import make_facility
 
@@ -58,14 +64,10 @@ def test_handle_message_refuses_a_wrong_secret_and_a_foreign_serial(tree):
     assert mqtt.handle_message("elsewhere/S1/events", b"{}") is None
 
 
-@needs_broker
-@pytest.mark.django_db(transaction=True)
-def test_bridge_ingests_a_batch_and_publishes_the_ack(tree) -> None:
-    facility = make_facility(tree.k2)
-    serial = f"MQ-{uuid.uuid4().hex[:8]}"
-    device = Device.objects.create(facility=facility, kind="counter", name="闸机", serial=serial,
-                                   secret_hash=devices._hash("s3cret"))
-    # A private topic tree: other test runs may share the broker.
+@contextlib.contextmanager
+def running_bridge(serial: str) -> Iterator[tuple[Callable[[dict], None], queue.Queue]]:
+    """A bridge on a private topic tree (other test runs may share the broker) and a client
+    subscribed to ``serial``'s acks: yields (send a message as ``serial``, the acks received)."""
     prefix = f"test-{uuid.uuid4().hex[:12]}/sportsman/devices"
     bridge = mqtt.Bridge(URL, prefix=prefix)
     stop = threading.Event()
@@ -77,18 +79,39 @@ def test_bridge_ingests_a_batch_and_publishes_the_ack(tree) -> None:
     subscribed = threading.Event()
     client.on_message = lambda c, u, m: acks.put(json.loads(m.payload))
     client.on_subscribe = lambda *a: subscribed.set()
+
+    def send(body: dict) -> None:
+        client.publish(f"{prefix}/{serial}/events", json.dumps(body), qos=1).wait_for_publish(5)
+
     try:
         assert bridge.ready.wait(10), "the bridge did not subscribe"
         client.connect(broker.host, broker.port)
         client.loop_start()
         client.subscribe(f"{prefix}/{serial}/acks", qos=1)
         assert subscribed.wait(10)
+        yield send, acks
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive(), "the bridge did not stop"
+
+
+@needs_broker
+@pytest.mark.django_db(transaction=True)
+def test_bridge_ingests_a_batch_and_publishes_the_ack(tree) -> None:
+    facility = make_facility(tree.k2)
+    serial = f"MQ-{uuid.uuid4().hex[:8]}"
+    device = Device.objects.create(facility=facility, kind="counter", name="闸机", serial=serial,
+                                   secret_hash=devices._hash("s3cret"))
+    with running_bridge(serial) as (send, acks):
         now = timezone.now().isoformat()
         batch = {"secret": "s3cret", "batch": "b-1", "events": [
             {"id": "e1", "type": "count", "at": now, "data": {"in": 4}},
             {"id": "e2", "type": "explode", "at": now, "data": {}},
         ]}
-        client.publish(f"{prefix}/{serial}/events", json.dumps(batch), qos=1).wait_for_publish(5)
+        send(batch)
         ack = acks.get(timeout=10)
         assert ack["batch"] == "b-1"
         assert (ack["accepted"], ack["duplicates"]) == (1, 0)
@@ -98,17 +121,38 @@ def test_bridge_ingests_a_batch_and_publishes_the_ack(tree) -> None:
         facility.refresh_from_db()
         assert facility.occupancy == 4
         # The same batch again: acknowledged as duplicates, nothing applied twice.
-        client.publish(f"{prefix}/{serial}/events", json.dumps(batch), qos=1).wait_for_publish(5)
+        send(batch)
         again = acks.get(timeout=10)
         assert (again["accepted"], again["duplicates"]) == (0, 1)
         facility.refresh_from_db()
         assert facility.occupancy == 4
-    finally:
-        client.loop_stop()
-        client.disconnect()
-        stop.set()
-        runner.join(10)
-    assert not runner.is_alive(), "the bridge did not stop"
+
+
+@needs_broker
+@pytest.mark.django_db(transaction=True)
+def test_a_session_sent_over_mqtt_becomes_one_exercise_record(tree) -> None:
+    facility = make_facility(tree.k2)
+    serial = f"MQ-{uuid.uuid4().hex[:8]}"
+    Device.objects.create(facility=facility, kind="equipment", name="跑步机", serial=serial,
+                          secret_hash=devices._hash("s3cret"))
+    # A transactional test's flush empties the seeded catalogue: a sport of its own.
+    sport = Sport.objects.create(slug="t-treadmill", name_zh="跑步机", name_en="Treadmill",
+                                 family="endurance")
+    start = timezone.now() - dt.timedelta(minutes=30)
+    end = start + dt.timedelta(minutes=25)
+    batch = {"secret": "s3cret", "events": [{"id": "run-1", "type": "session",
+                                             "at": end.isoformat(), "data": {
+        "member": exercise_code.code_for(tree.resident, start),
+        "started_at": start.isoformat(), "ended_at": end.isoformat(), "sport": sport.slug}}]}
+    with running_bridge(serial) as (send, acks):
+        send(batch)
+        assert acks.get(timeout=10) == {"accepted": 1, "duplicates": 0, "rejected": []}
+        send(batch)
+        assert acks.get(timeout=10)["duplicates"] == 1
+    dispatch()
+    record = ActivityRecord.objects.get()
+    assert (record.user_id, record.source, record.sport_id, record.duration_minutes,
+            record.is_verified) == (tree.resident.pk, Source.DEVICE, sport.pk, 25, True)
 
 
 def test_bridge_retries_an_unreachable_broker_until_stopped():

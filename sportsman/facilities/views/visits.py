@@ -1,6 +1,7 @@
 """Resident visit pages: the check-in page the facility's QR code opens (confirm → checked in),
-and my visits with the open one and its check-out button. Both are the signed-in resident's own
-(``@for_self``: a visitor is sent to log in and comes back to the same code)."""
+my visits with the open one and its check-out button, and my exercise code for smart equipment
+to scan. All are the signed-in resident's own (``@for_self``: a visitor is sent to log in and
+comes back to the same code)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from sportsman.core.errors import DomainError
-from sportsman.facilities import visits
+from sportsman.facilities import exercise_code, visits
 from sportsman.regions.access import for_self
 
 PAGE_SIZE = 20
@@ -64,7 +67,25 @@ def check_out(request: HttpRequest, visit_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("facilities:my_visits"))
 
 
+@for_self
+@never_cache
+def my_code(request: HttpRequest) -> HttpResponse:
+    """My exercise code as a QR code for smart equipment to scan when a session starts. It
+    changes every minute; the page fetches the next one by itself (HTMX asks for the code
+    alone)."""
+    import segno
+
+    now = timezone.now()
+    code = exercise_code.code_for(request.user, now)
+    context = {"svg": segno.make(code, error="m").svg_inline(scale=8, border=2),
+               "valid_until": visits.code_valid_until(now)}
+    if request.headers.get("HX-Request"):
+        return render(request, "facilities/visits/_my_code.html", context)
+    return render(request, "facilities/visits/my_code.html", context)
+
+
 urlpatterns = [
+    path("me/code/", my_code, name="my_code"),
     path("checkin/", checkin, name="checkin"),
     path("me/visits/", my_visits, name="my_visits"),
     path("me/visits/<int:visit_id>/check-out/", check_out, name="visit_check_out"),
