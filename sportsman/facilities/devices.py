@@ -23,14 +23,13 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-from django.contrib.auth import get_user_model
 
 from sportsman.core import audit
 from sportsman.core.crypto import keyed_hash

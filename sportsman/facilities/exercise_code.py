@@ -44,7 +44,7 @@ def code_for(user: Any, at: dt.datetime | None = None) -> str:
     return rotating_code(PREFIX, user.pk, _secret(), at)
 
 
-def user_id_of(code: str, *, scanned_at: dt.datetime, now: dt.datetime | None = None) -> int:
+def user_id_of(code: object, *, scanned_at: dt.datetime, now: dt.datetime | None = None) -> int:
     """The id of the person whose phone showed ``code`` at ``scanned_at`` (give or take
     ``SCAN_TOLERANCE``). Not one of ours, or made after ``now`` → ExerciseCodeInvalid; genuine but
     shown at another time → ExerciseCodeExpired. Whether that person still exists is the

@@ -585,3 +585,22 @@ class MaintenanceTicket(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SearchMiss(models.Model):
+    """How often a search near a place for a sport found nothing within the distance asked, per
+    community (the searcher's home, or the community nearest the point) and local day: one
+    counter row, raised by one UPSERT per such search (``search_misses.count_miss``). Who
+    searched, and where exactly, is not kept."""
+
+    day = models.DateField()
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    sport = models.ForeignKey("core.Sport", on_delete=models.CASCADE, related_name="+")
+    misses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "region", "sport"],
+                                               name="search_miss_once")]
+
+    def __str__(self) -> str:
+        return f"{self.sport_id}@{self.region_id} {self.day}: {self.misses}"

@@ -5,7 +5,8 @@ A message is JSON ``{"secret": "...", "events": [...]}`` (optionally ``"serial"`
 then equal the topic's serial, and ``"batch"``, a string echoed in the ack). It goes through
 the same ``devices.ingest_events`` as HTTP, so replays are harmless and the ack has the same
 report (``accepted``, ``duplicates``, ``rejected``), or ``{"code", "message"}`` when the whole
-message is refused (``device_unauthorized``, ``malformed_batch``, ``batch_too_large``).
+message is refused (``device_unauthorized``, ``malformed_batch``, ``batch_too_large``). Every
+event type works alike here, ``session`` events of fitness equipment included.
 
 The bridge reconnects with exponential backoff (1 s doubling to 60 s) and stops cleanly when its
 stop event is set (``manage.py mqtt_bridge`` sets it on SIGTERM/SIGINT).

@@ -4,6 +4,9 @@ merchant's region.
 
 Services write (``register_merchant``, ``review_merchant``); ``merchants_of`` and
 ``require_merchant`` are what counter code (orders here, vouchers next door) asks before acting.
+A merchant may operate venues (``Merchant.facilities``, inside its region), chosen when it
+registers and confirmed or changed by the reviewer: venue-scoped vouchers are redeemed only by
+merchants operating one of the campaign's venues.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from sportsman.core import audit
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sportsman.regions.access import Access, Perm, access_for_user
-from sportsman.regions.models import Region, Role, RoleAssignment
+from sportsman.regions.models import Region, Role, RoleAssignment, subtree_q
 from sportsman.rewards.models import Merchant, MerchantStatus
 
 
@@ -46,13 +49,32 @@ def _field_error(field: str, message: Any) -> InvalidInput:
     return InvalidInput(message, fields={field: [message]})
 
 
+def venue_ids(region: Region, ids: list[int] | None, message: Any) -> list[int] | None:
+    """``ids`` without repeats, sorted, when every one is a facility inside ``region``'s subtree;
+    else ``invalid`` on the field ``facilities`` with ``message``. None stays None ("unchanged")."""
+    from sportsman.facilities.models import Facility
+
+    if ids is None:
+        return None
+    unique = sorted(set(ids))
+    if unique and (Facility.objects.filter(subtree_q(region.path, "region"), pk__in=unique)
+                   .count() != len(unique)):
+        raise _field_error("facilities", message)
+    return unique
+
+
+_VENUES_OUTSIDE = _("Every venue must lie inside the merchant's region.")
+
+
 def register_merchant(*, actor: Any, name: str, region_id: int, address: str,
                       contact_phone: str = "", licence_no: str = "",
-                      sports: list[int] | None = None) -> Merchant:
+                      sports: list[int] | None = None,
+                      facilities: list[int] | None = None) -> Merchant:
     """Apply to become a merchant: any logged-in resident may; the application waits for review
-    (status pending) by staff of ``region_id``. Refuses blank names or addresses, an unknown
-    region (``invalid``). No audit entry (a resident's own write); nothing else happens until
-    review."""
+    (status pending) by staff of ``region_id``. ``facilities`` are the venues it operates, each
+    inside the region. Refuses blank names or addresses, an unknown region, unknown sports,
+    venues outside the region (``invalid``). No audit entry (a resident's own write); nothing
+    else happens until review."""
     user = _user(actor)
     _access(actor).require_login()
     name, address = (name or "").strip(), (address or "").strip()
@@ -68,6 +90,7 @@ def register_merchant(*, actor: Any, name: str, region_id: int, address: str,
     sport_ids = sorted(set(sports or []))
     if sport_ids and Sport.objects.filter(pk__in=sport_ids).count() != len(sport_ids):
         raise _field_error("sports", _("Unknown sport."))
+    venues = venue_ids(region, facilities, _VENUES_OUTSIDE)
     with transaction.atomic():
         merchant = Merchant.objects.create(
             name=name[:100], region=region, owner=user, address=address[:200],
@@ -75,6 +98,8 @@ def register_merchant(*, actor: Any, name: str, region_id: int, address: str,
             licence_no=(licence_no or "").strip()[:32])
         if sport_ids:
             merchant.sports.set(sport_ids)
+        if venues:
+            merchant.facilities.set(venues)
     return merchant
 
 
@@ -91,11 +116,13 @@ def _notify_owner(owner_id: int, merchant_id: int, approved: bool, name: str) ->
 
 
 def review_merchant(*, actor: Any, merchant_id: int, approve: bool, note: str = "",
-                    request: Any = None) -> Merchant:
+                    facilities: list[int] | None = None, request: Any = None) -> Merchant:
     """Approve or reject a pending application. Requires ``MERCHANT_REVIEW`` over the merchant's
     region (else ``not_found``: the merchant is not in the actor's scope). Approving grants the
     owner the merchant role on the merchant's region (once; a role they already hold is kept), so
-    they can use the counter. A merchant reviewed before is refused
+    they can use the counter; with ``facilities`` it also sets the venues the merchant operates
+    (each inside its region, else ``invalid`` and nothing written; None keeps the applicant's
+    choice). A merchant reviewed before is refused
     (``merchant_already_reviewed``): the status moves by a conditional UPDATE, so two reviewers
     racing get one winner. Audited; the owner is notified after commit."""
     access = _access(actor)
@@ -105,6 +132,7 @@ def review_merchant(*, actor: Any, merchant_id: int, approve: bool, note: str = 
                 .filter(pk=merchant_id).first())
     if merchant is None:
         raise NotFound()
+    venues = venue_ids(merchant.region, facilities, _VENUES_OUTSIDE) if approve else None
     status = MerchantStatus.APPROVED if approve else MerchantStatus.REJECTED
     now = timezone.now()
     note = (note or "").strip()[:200]
@@ -121,9 +149,13 @@ def review_merchant(*, actor: Any, merchant_id: int, approve: bool, note: str = 
                 [RoleAssignment(user_id=merchant.owner_id, role=Role.MERCHANT,
                                 region=merchant.region, granted_by=user)],
                 ignore_conflicts=True)
+        if venues is not None:
+            merchant.facilities.set(venues)
+        data: dict[str, Any] = {"owner_id": merchant.owner_id, "note": note}
+        if venues is not None:
+            data["facilities"] = venues
         audit.record(actor=user, action="merchant.approve" if approve else "merchant.reject",
-                     obj=merchant, region=merchant.region, request=request,
-                     data={"owner_id": merchant.owner_id, "note": note})
+                     obj=merchant, region=merchant.region, request=request, data=data)
         transaction.on_commit(partial(_notify_owner, merchant.owner_id, merchant.pk, approve,
                                       merchant.name))
     merchant.refresh_from_db()

@@ -115,6 +115,9 @@ class Merchant(TimeStampedModel):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     licence_no = models.CharField(_("business licence number"), max_length=32, blank=True)
     sports = models.ManyToManyField("core.Sport", blank=True, related_name="merchants")
+    # The venues it operates (inside its region): where a venue-scoped voucher may be spent.
+    facilities = models.ManyToManyField("facilities.Facility", blank=True,
+                                        related_name="merchants", verbose_name=_("venues"))
     status = models.CharField(max_length=10, choices=MerchantStatus.choices,
                               default=MerchantStatus.PENDING)
     review_note = models.CharField(max_length=200, blank=True)
@@ -211,6 +214,10 @@ class VoucherCampaign(TimeStampedModel):
     min_spend_cents = models.PositiveIntegerField(_("minimum spend (fen)"), default=0)
     sports = models.ManyToManyField("core.Sport", blank=True, related_name="+")
     merchants = models.ManyToManyField(Merchant, blank=True, related_name="campaigns")
+    # Venues (inside the campaign's region): when any are named, only a merchant operating one
+    # of them redeems the campaign's vouchers.
+    facilities = models.ManyToManyField("facilities.Facility", blank=True, related_name="+",
+                                        verbose_name=_("venues"))
     # Eligibility: {"min_verified_minutes_last_month": 300, "age_min": 60, "age_max": null}
     eligibility = models.JSONField(default=dict, blank=True)
     per_day_limit = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -3,14 +3,16 @@ day — vouchers, face value (what the campaign pays the merchant) and the custo
 an xlsx workbook for campaign staff (one campaign, every merchant) and for a merchant (their own
 redemptions, every campaign).
 
-Both are read by aggregate queries (one per sheet), never row by row. Exports are audited.
+Both are read by aggregate queries (one per sheet), never row by row; the venues each merchant
+operates (those of the campaign's venues, when it names some) come from two more queries.
+A campaign limited to venues says so under the title. Exports are audited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from sportsman.core import audit
 from sportsman.regions.access import Access, Perm
-from sportsman.rewards.models import Voucher, VoucherStatus
+from sportsman.rewards.models import Merchant, Voucher, VoucherCampaign, VoucherStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,6 +37,7 @@ class Line:
     vouchers: int
     face_cents: int
     spend_cents: int
+    venues: str = ""  # the merchant's venues that count for the campaign, "、"-joined
 
 
 def _lines(qs: QuerySet[Voucher], *, by_day: bool) -> list[Line]:
@@ -51,12 +54,36 @@ def _lines(qs: QuerySet[Voucher], *, by_day: bool) -> list[Line]:
             for r in found]
 
 
+def _with_venues(found: list[Line]) -> list[Line]:
+    """Each line with the venues its merchant operates — only the campaign's, when the campaign
+    names venues."""
+    operated: dict[int, list[tuple[int, str]]] = {}
+    for merchant_id, facility_id, name in (
+            Merchant.facilities.through.objects
+            .filter(merchant_id__in={x.merchant_id for x in found})
+            .values_list("merchant_id", "facility_id", "facility__name")
+            .order_by("facility__name", "facility_id")):
+        operated.setdefault(merchant_id, []).append((facility_id, name))
+    named: dict[int, set[int]] = {}
+    for campaign_id, facility_id in (VoucherCampaign.facilities.through.objects
+                                     .filter(vouchercampaign_id__in={x.campaign_id for x in found})
+                                     .values_list("vouchercampaign_id", "facility_id")):
+        named.setdefault(campaign_id, set()).add(facility_id)
+    out = []
+    for x in found:
+        scope = named.get(x.campaign_id)
+        venues = [name for pk, name in operated.get(x.merchant_id, [])
+                  if scope is None or pk in scope]
+        out.append(replace(x, venues="、".join(venues)))
+    return out
+
+
 def lines(qs: QuerySet[Voucher]) -> tuple[list[Line], list[Line]]:
     """(totals per merchant and campaign, the same per local day) of the redeemed vouchers."""
-    return _lines(qs, by_day=False), _lines(qs, by_day=True)
+    return _with_venues(_lines(qs, by_day=False)), _with_venues(_lines(qs, by_day=True))
 
 
-def _workbook(title: str, totals: list[Line], days: list[Line]) -> bytes:
+def _workbook(title: str, totals: list[Line], days: list[Line], note: str = "") -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -73,14 +100,17 @@ def _workbook(title: str, totals: list[Line], days: list[Line]) -> bytes:
         return cell
 
     head = [_("Merchant"), _("Merchant ID"), _("Campaign"), _("Campaign ID"),
-            _("Vouchers redeemed"), _("Face value (yuan)"), _("Spend (yuan)")]
+            _("Vouchers redeemed"), _("Face value (yuan)"), _("Spend (yuan)"), _("Venues")]
     summary = book.create_sheet(_("Totals")[:31])
     summary.append([text(summary, title)])
+    if note:
+        summary.append([text(summary, note)])
     summary.append(head)
     for line in totals:
         summary.append([text(summary, line.merchant), line.merchant_id,
                         text(summary, line.campaign), line.campaign_id, line.vouchers,
-                        money(summary, line.face_cents), money(summary, line.spend_cents)])
+                        money(summary, line.face_cents), money(summary, line.spend_cents),
+                        text(summary, line.venues)])
     summary.append([text(summary, _("Total")), None, None, None,
                     sum(x.vouchers for x in totals),
                     money(summary, sum(x.face_cents for x in totals)),
@@ -90,7 +120,8 @@ def _workbook(title: str, totals: list[Line], days: list[Line]) -> bytes:
     for line in days:
         daily.append([line.day, text(daily, line.merchant), line.merchant_id,
                       text(daily, line.campaign), line.campaign_id, line.vouchers,
-                      money(daily, line.face_cents), money(daily, line.spend_cents)])
+                      money(daily, line.face_cents), money(daily, line.spend_cents),
+                      text(daily, line.venues)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -111,7 +142,10 @@ def campaign_reconciliation(*, access: Access, campaign_id: int,
                  request=request)
     title = _("Reconciliation of %(name)s, made %(when)s") % {
         "name": campaign.name, "when": f"{timezone.localtime():%Y-%m-%d %H:%M}"}
-    return f"voucher-reconciliation-{campaign.pk}.xlsx", _workbook(title, totals, days)
+    venues = list(campaign.facilities.order_by("name", "id").values_list("name", flat=True))
+    note = _("Valid only at: %(venues)s") % {"venues": "、".join(venues)} if venues else ""
+    return (f"voucher-reconciliation-{campaign.pk}.xlsx",
+            _workbook(title, totals, days, note=note))
 
 
 def merchant_reconciliation(*, access: Access, request: Any = None) -> tuple[str, bytes]:

@@ -135,6 +135,11 @@ class WrongMerchant(Forbidden):
     default_message = _("This voucher cannot be used at this merchant.")
 
 
+class VenueNotCovered(Forbidden):
+    code = "venue_not_covered"
+    default_message = _("This voucher can only be used by merchants at the campaign's venues.")
+
+
 class SportNotCovered(Forbidden):
     code = "sport_not_covered"
     default_message = _("This voucher does not cover the sports this merchant offers.")
@@ -189,7 +194,10 @@ CAMPAIGN_FIELDS = ("name", "budget_cents", "face_value_cents", "min_spend_cents"
                    "claim_closes_at", "mode", "draw_at", "valid_days")
 # What may still change once a campaign is active: people may already hold its vouchers, so the
 # terms they claimed under (face value, minimum spend, eligibility, limits, validity, mode) stay.
-ACTIVE_EDITABLE = frozenset({"name", "budget_cents", "claim_closes_at", "draw_at", "merchants"})
+ACTIVE_EDITABLE = frozenset({"name", "budget_cents", "claim_closes_at", "draw_at", "merchants",
+                             "facilities"})
+ACTIVE_EDITABLE_MESSAGE = _("An active campaign can change only its name, budget, closing time, "
+                            "draw time, merchants and venues.")
 
 
 def _validate_eligibility(value: Any) -> dict[str, int | None]:
@@ -249,9 +257,21 @@ def _validate(values: dict[str, Any]) -> None:
     values["eligibility"] = _validate_eligibility(values.get("eligibility") or {})
 
 
-def _scope_ids(region: Region, sports: list[int] | None,
-               merchants: list[int] | None) -> tuple[list[int] | None, list[int] | None]:
+@dataclass(frozen=True)
+class Scope:
+    """Where a campaign's vouchers may be spent: ids of sports, merchants and venues (facilities);
+    None leaves that part as it is, [] means "any"."""
+
+    sports: list[int] | None = None
+    merchants: list[int] | None = None
+    facilities: list[int] | None = None
+
+
+def _scope_ids(region: Region, scope: Scope) -> Scope:
     from sportsman.core.models import Sport
+    from sportsman.rewards.merchants import venue_ids
+
+    sports, merchants = scope.sports, scope.merchants
 
     if sports is not None:
         sports = sorted(set(sports))
@@ -264,7 +284,18 @@ def _scope_ids(region: Region, sports: list[int] | None,
         if found != len(merchants):
             raise _field_error("merchants", _("Every merchant must be approved and inside the "
                                               "campaign's region."))
-    return sports, merchants
+    facilities = venue_ids(region, scope.facilities,
+                           _("Every venue must lie inside the campaign's region."))
+    return Scope(sports=sports, merchants=merchants, facilities=facilities)
+
+
+def _set_scope(campaign: VoucherCampaign, scope: Scope) -> None:
+    if scope.sports is not None:
+        campaign.sports.set(scope.sports)
+    if scope.merchants is not None:
+        campaign.merchants.set(scope.merchants)
+    if scope.facilities is not None:
+        campaign.facilities.set(scope.facilities)
 
 
 def get_staff_campaign(access: Access, campaign_id: int, *, lock: bool = False) -> VoucherCampaign:
@@ -281,14 +312,15 @@ def get_staff_campaign(access: Access, campaign_id: int, *, lock: bool = False) 
 
 
 def create_campaign(*, actor: Any, region_id: int, values: dict[str, Any],
-                    sports: list[int] | None = None, merchants: list[int] | None = None,
-                    request: Any = None) -> VoucherCampaign:
+                    scope: Scope | None = None, request: Any = None) -> VoucherCampaign:
     """Create a draft campaign in a city or district. Requires ``VOUCHER_MANAGE`` over the
     region (else ``forbidden``; an unknown region is ``invalid``). ``values`` holds the fields of
     ``CAMPAIGN_FIELDS`` (money in fen); refuses a budget below one face value, a window that
     closes before it opens, limits below 1, a lottery without a draw time at or after the window,
-    unknown eligibility rules, sports that do not exist and merchants that are not approved or lie
-    outside the region. Audited (``voucher_campaign.create``)."""
+    unknown eligibility rules, sports that do not exist, merchants that are not approved or lie
+    outside the region and venues outside the region. ``scope`` names the sports, merchants and
+    venues it is limited to (none: anywhere in the region). Audited
+    (``voucher_campaign.create``)."""
     access = _access(actor)
     access.require_anywhere(Perm.VOUCHER_MANAGE)
     region = Region.objects.filter(pk=region_id).first() if 0 < region_id < 2**63 else None
@@ -304,15 +336,12 @@ def create_campaign(*, actor: Any, region_id: int, values: dict[str, Any],
     if missing:
         raise InvalidInput(fields={k: [gettext("This field is required.")] for k in missing})
     _validate(merged)
-    sports, merchants = _scope_ids(region, sports, merchants)
+    checked = _scope_ids(region, scope or Scope())
     with transaction.atomic():
         campaign = VoucherCampaign.objects.create(
             region=region, created_by=access.user,
             **{k: merged.get(k) for k in CAMPAIGN_FIELDS})
-        if sports:
-            campaign.sports.set(sports)
-        if merchants:
-            campaign.merchants.set(merchants)
+        _set_scope(campaign, checked)
         audit.record(actor=access.user, action="voucher_campaign.create", obj=campaign,
                      region=region, request=request,
                      data={"budget_cents": campaign.budget_cents,
@@ -321,11 +350,11 @@ def create_campaign(*, actor: Any, region_id: int, values: dict[str, Any],
 
 
 def update_campaign(*, actor: Any, campaign_id: int, values: dict[str, Any],
-                    sports: list[int] | None = None, merchants: list[int] | None = None,
-                    request: Any = None) -> VoucherCampaign:
-    """Change a campaign (only the keys given). A draft may change anything; an active campaign
-    only its name, budget (never below what is already issued), closing time, draw time and
-    merchants (``campaign_state`` otherwise) — people hold vouchers claimed under its terms; a
+                    scope: Scope | None = None, request: Any = None) -> VoucherCampaign:
+    """Change a campaign (only the keys given, and the parts of ``scope`` that are not None). A
+    draft may change anything; an active campaign only its name, budget (never below what is
+    already issued), closing time, draw time, merchants and venues (``campaign_state``
+    otherwise) — people hold vouchers claimed under its terms; a
     closed campaign changes no more. Requires ``VOUCHER_MANAGE`` over its region (else
     ``campaign_not_found``). The row is locked while it changes, so a claim racing a budget cut
     either lands before it (and the cut is checked against it) or sees the new budget. Audited
@@ -337,30 +366,25 @@ def update_campaign(*, actor: Any, campaign_id: int, values: dict[str, Any],
         raise InvalidInput(fields={k: [gettext("Unknown field.")] for k in sorted(unknown)})
     with transaction.atomic():
         campaign = get_staff_campaign(access, campaign_id, lock=True)
+        scope = scope or Scope()
         changing = {k for k, v in values.items() if getattr(campaign, k) != v}
-        if sports is not None:
-            changing.add("sports")
-        if merchants is not None:
-            changing.add("merchants")
+        changing |= {k for k in ("sports", "merchants", "facilities")
+                     if getattr(scope, k) is not None}
         if campaign.status == CampaignStatus.CLOSED:
             raise CampaignState(_("A closed campaign cannot be changed."))
         if campaign.status == CampaignStatus.ACTIVE and changing - ACTIVE_EDITABLE:
-            raise CampaignState(gettext("An active campaign can change only its name, budget, "
-                                        "closing time, draw time and merchants."))
+            raise CampaignState(ACTIVE_EDITABLE_MESSAGE)
         merged = {k: getattr(campaign, k) for k in CAMPAIGN_FIELDS} | values
         _validate(merged)
         if merged["budget_cents"] < campaign.issued_cents:
             raise _field_error("budget_cents", gettext("The budget cannot go below what is "
                                                        "already issued (¥%(issued)s).")
                                % {"issued": yuan(campaign.issued_cents)})
-        sports, merchants = _scope_ids(campaign.region, sports, merchants)
+        checked = _scope_ids(campaign.region, scope)
         for key in CAMPAIGN_FIELDS:
             setattr(campaign, key, merged[key])
         campaign.save()
-        if sports is not None:
-            campaign.sports.set(sports)
-        if merchants is not None:
-            campaign.merchants.set(merchants)
+        _set_scope(campaign, checked)
         audit.record(actor=access.user, action="voucher_campaign.update", obj=campaign,
                      region=campaign.region, request=request,
                      data={"changed": sorted(changing)})
@@ -752,6 +776,12 @@ def merchant_accepts(campaign: VoucherCampaign, merchant: Merchant) -> bool:
     return merchant.region.path.startswith(campaign.region.path)
 
 
+def venue_covered(campaign: VoucherCampaign, merchant: Merchant) -> bool:
+    """A campaign naming venues is spent only at a merchant operating one of them."""
+    named = campaign.facilities.values_list("pk", flat=True)
+    return not named.exists() or merchant.facilities.filter(pk__in=named).exists()
+
+
 def sport_covered(campaign: VoucherCampaign, merchant: Merchant) -> bool:
     campaign_sports = set(campaign.sports.values_list("pk", flat=True))
     merchant_sports = set(merchant.sports.values_list("pk", flat=True))
@@ -765,8 +795,9 @@ def redeem(*, actor: Any, code: str, amount_cents: int, merchant_id: int | None 
     ``MERCHANT_OPERATE`` over its region; without ``merchant_id`` the actor's only merchant, else
     ``choose_merchant``). Refuses an unknown code (``unknown_code``), a used voucher
     (``already_redeemed``), an expired one (``voucher_expired``), a spend below the campaign's
-    minimum (``below_min_spend``), a merchant the campaign does not cover (``wrong_merchant``)
-    or whose sports it does not cover (``sport_not_covered``). The voucher moves issued →
+    minimum (``below_min_spend``), a merchant the campaign does not cover (``wrong_merchant``),
+    one operating none of the campaign's venues when it names some (``venue_not_covered``) or
+    whose sports it does not cover (``sport_not_covered``). The voucher moves issued →
     redeemed by ONE conditional UPDATE: under any concurrency it is redeemed once. Audited
     (``voucher.redeem``)."""
     access = _access(actor)
@@ -805,6 +836,8 @@ def _check_redeemable(voucher: Voucher, merchant: Merchant, amount_cents: int,
     campaign = voucher.campaign
     if not merchant_accepts(campaign, merchant):
         raise WrongMerchant()
+    if not venue_covered(campaign, merchant):
+        raise VenueNotCovered()
     if not sport_covered(campaign, merchant):
         raise SportNotCovered()
     if amount_cents < campaign.min_spend_cents:

@@ -56,6 +56,9 @@ class CampaignPatch(In):
     sports: list[int] | None = Field(None, max_length=100, description="sport ids; [] = any")
     merchants: list[int] | None = Field(None, max_length=1000,
                                         description="merchant ids; [] = any in the region")
+    facilities: list[int] | None = Field(
+        None, max_length=1000, description="venue (facility) ids inside the region: only "
+                                           "merchants operating one of them redeem; [] = any")
 
 
 class CampaignIn(CampaignPatch):
@@ -99,6 +102,7 @@ class CampaignOut(Schema):
     sports: list[NamedOut]
     merchants: list[NamedOut] = Field(..., description="[] = any approved merchant in the "
                                                        "campaign's region")
+    facilities: list[NamedOut] = Field(..., description="the venues it is valid at: [] = any")
 
 
 class CampaignsQuery(Schema):
@@ -173,9 +177,12 @@ class RedemptionOut(Schema):
 
 def _with_scope(qs: Any) -> Any:
     from sportsman.core.models import Sport
+    from sportsman.facilities.models import Facility
 
     return qs.prefetch_related(Prefetch("sports", queryset=Sport.objects.only("id", "name_zh")),
-                               Prefetch("merchants", queryset=Merchant.objects.only("id", "name")))
+                               Prefetch("merchants", queryset=Merchant.objects.only("id", "name")),
+                               Prefetch("facilities",
+                                        queryset=Facility.objects.only("id", "name")))
 
 
 def campaign_out(c: VoucherCampaign) -> dict[str, Any]:
@@ -193,6 +200,7 @@ def campaign_out(c: VoucherCampaign) -> dict[str, Any]:
         "lottery_seed": c.lottery_seed if c.drawn_at else "", "valid_days": c.valid_days,
         "sports": [{"id": s.pk, "name": s.name_zh} for s in c.sports.all()],
         "merchants": [{"id": m.pk, "name": m.name} for m in c.merchants.all()],
+        "facilities": [{"id": f.pk, "name": f.name} for f in c.facilities.all()],
     }
 
 
@@ -213,10 +221,12 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def _values(data: CampaignPatch) -> tuple[dict[str, Any], list[int] | None, list[int] | None]:
+def _values(data: CampaignPatch) -> tuple[dict[str, Any], vouchers.Scope]:
     given = data.model_dump(exclude_unset=True)
     given.pop("region_id", None)
-    sports, merchants = given.pop("sports", None), given.pop("merchants", None)
+    scope = vouchers.Scope(sports=given.pop("sports", None),
+                           merchants=given.pop("merchants", None),
+                           facilities=given.pop("facilities", None))
     values: dict[str, Any] = {}
     for name in ("budget", "face_value", "min_spend"):
         if name in given:
@@ -231,7 +241,7 @@ def _values(data: CampaignPatch) -> tuple[dict[str, Any], list[int] | None, list
                                 if v is not None}
     values.update({k: v for k, v in given.items()
                    if v is not None or k in ("per_day_limit", "per_week_limit", "draw_at")})
-    return values, sports, merchants
+    return values, scope
 
 
 def _staff_out(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
@@ -326,7 +336,8 @@ def my_voucher_qr(request: HttpRequest, voucher_id: int):
 def redeem(request: HttpRequest, data: RedeemIn):
     """Redeem a voucher against a purchase of ``amount`` yuan (a decimal string). 404
     ``unknown_code``, 409 ``already_redeemed`` / ``voucher_expired``, 400 ``below_min_spend``,
-    403 ``wrong_merchant`` / ``sport_not_covered``, 400 ``choose_merchant``."""
+    403 ``wrong_merchant`` / ``venue_not_covered`` / ``sport_not_covered``, 400
+    ``choose_merchant``."""
     amount = vouchers.parse_yuan(data.amount, "amount")
     v = vouchers.redeem(actor=access_for(request), code=data.code, amount_cents=amount,
                         merchant_id=data.merchant_id, request=request)
@@ -363,10 +374,9 @@ def staff_campaigns(request: HttpRequest):
 @scoped(Perm.VOUCHER_MANAGE)
 def create_campaign(request: HttpRequest, data: CampaignIn):
     """Create a draft campaign in a city or district (activate it to publish)."""
-    values, sports, merchants = _values(data)
+    values, scope = _values(data)
     made = vouchers.create_campaign(actor=access_for(request), region_id=data.region_id,
-                                    values=values, sports=sports, merchants=merchants,
-                                    request=request)
+                                    values=values, scope=scope, request=request)
     return Status(201, _staff_out(request, made.pk))
 
 
@@ -374,10 +384,10 @@ def create_campaign(request: HttpRequest, data: CampaignIn):
 @scoped(Perm.VOUCHER_MANAGE)
 def update_campaign(request: HttpRequest, campaign_id: int, data: CampaignPatch):
     """Change a campaign: a draft anything; an active one its name, budget, closing and draw
-    time and merchants."""
-    values, sports, merchants = _values(data)
+    time, merchants and venues."""
+    values, scope = _values(data)
     vouchers.update_campaign(actor=access_for(request), campaign_id=campaign_id, values=values,
-                             sports=sports, merchants=merchants, request=request)
+                             scope=scope, request=request)
     return _staff_out(request, campaign_id)
 
 

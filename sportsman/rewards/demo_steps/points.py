@@ -5,7 +5,8 @@
 - The demo merchant login (13800000006, 新嘉运动商户) owns an approved merchant in 新嘉街道; six
   more approved merchants (sports shops, gyms, a pool) in the demo city are owned by generated
   residents, who get the merchant role on the merchant's region; one application waits for
-  review in 新嘉街道.
+  review in 新嘉街道. Each approved merchant operates the first two venues (facilities, step 40)
+  of its town, if it has any.
 - A city catalogue of ten rewards with stock; some are collected at the demo merchant.
 - Residents' points: every demo city resident's verified days (``UserDay`` rollups of the
   exercise record, if its step ran) turned into the ledger entries the daily job would have
@@ -105,7 +106,8 @@ def _activity_entries(user_id: int, days: list[tuple[dt.date, int]], rule: Any) 
 @demo_step("rewards-points", order=60)
 def step_points(city: DemoCity) -> None:
     from sportsman.core.models import Sport
-    from sportsman.regions.models import RoleAssignment
+    from sportsman.facilities.models import Facility
+    from sportsman.regions.models import RoleAssignment, subtree_q
     from sportsman.rewards.models import (
         Merchant,
         MerchantStatus,
@@ -133,6 +135,12 @@ def step_points(city: DemoCity) -> None:
     demo_merchant.sports.set([sports[s] for s in ("badminton", "table-tennis", "running")
                               if s in sports])
 
+    def venues_of(region: Any) -> list[int]:
+        return list(Facility.objects.filter(subtree_q(region.path, "region"))
+                    .order_by("pk").values_list("pk", flat=True)[:2])
+
+    demo_merchant.facilities.set(venues_of(town))
+
     towns = [r for code, r in sorted(city.regions.items())
              if r.level == "town" and code.startswith(CITY_CODE[:4])]
     owners = _owners(city, len(MERCHANTS) + 1)
@@ -148,6 +156,7 @@ def step_points(city: DemoCity) -> None:
         merchant.sports.set([sports[s] for s in slugs if s in sports])
         if not pending:
             RoleAssignment.objects.get_or_create(user=owner, role="merchant", region=region)
+            merchant.facilities.set(venues_of(region))
 
     rewards = [Reward(region=jx, merchant=demo_merchant if at_demo else None, name=name,
                       kind=kind, points_cost=cost, stock=stock, per_person_limit=limit,

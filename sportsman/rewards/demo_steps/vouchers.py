@@ -9,7 +9,8 @@
   when there are no merchants), a few expired. The demo resident holds one ready to use.
 - "南湖区银龄健身券": a lottery for residents of 南湖区 aged 60 or over — ¥30 off a spend of ¥60,
   a budget of ¥30,000 (1,000 vouchers); entries open, drawn by the scheduler one hour after the
-  window closes. Some seniors have entered.
+  window closes; valid only at the venues the district's approved merchants operate. Some
+  seniors have entered.
 
 Codes come from the step's own ``random.Random`` so the demo is the same for the same seed.
 """
@@ -130,6 +131,11 @@ def step_vouchers(city: DemoCity) -> None:
         issued_cents=len(rows) * fitness.face_value_cents)
     if merchants:
         fitness.merchants.set(merchants)
+    seniors.facilities.set(sorted(set(
+        Merchant.facilities.through.objects
+        .filter(merchant__status=MerchantStatus.APPROVED,
+                merchant__in=Merchant.objects.filter(subtree_q(nanhu.path, "region")))
+        .values_list("facility_id", flat=True))))
 
     # Entries to the seniors' lottery.
     year = timezone.localtime(now).year

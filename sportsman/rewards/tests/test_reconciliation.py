@@ -48,9 +48,9 @@ def test_campaign_workbook_sums_per_merchant_and_per_day(tree, redeemed):
         access=access_for_user(tree.district_admin), campaign_id=redeemed["campaign"].pk)
     sheets = _sheets(content)
 
-    totals = {row[0]: row[4:] for row in sheets[0][2:-1]}
+    totals = {row[0]: row[4:7] for row in sheets[0][2:-1]}
     assert totals == {"健身房": (3, 150.0, 470.0), "游泳馆": (1, 50.0, 100.0)}
-    assert sheets[0][-1][4:] == (4, 200.0, 570.0)
+    assert sheets[0][-1][4:7] == (4, 200.0, 570.0)
     gym_days = sorted((row[0], row[5]) for row in sheets[1][1:] if row[1] == "健身房")
     assert [n for _day, n in gym_days] == [1, 2]
     assert name.endswith(".xlsx")
@@ -77,4 +77,4 @@ def test_merchant_workbook_holds_only_their_redemptions_across_campaigns(tree, r
     assert response["Content-Type"] == reconciliation.XLSX
     totals = _sheets(response.content)[0][2:]
     assert [row[0] for row in totals[:-1]] == ["游泳馆"]
-    assert totals[-1][4:] == (1, 50.0, 100.0)
+    assert totals[-1][4:7] == (1, 50.0, 100.0)

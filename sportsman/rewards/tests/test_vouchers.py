@@ -87,9 +87,9 @@ def test_campaign_merchants_must_be_approved_and_inside_the_region(tree):
 
     for bad in (outside, pending):
         assert _code(vouchers.create_campaign, actor=tree.district_admin, region_id=tree.d1.pk,
-                     values=_values(), merchants=[bad.pk]) == "invalid"
+                     values=_values(), scope=vouchers.Scope(merchants=[bad.pk])) == "invalid"
     made = vouchers.create_campaign(actor=tree.district_admin, region_id=tree.d1.pk,
-                                    values=_values(), merchants=[inside.pk])
+                                    values=_values(), scope=vouchers.Scope(merchants=[inside.pk]))
     assert list(made.merchants.all()) == [inside]
 
 

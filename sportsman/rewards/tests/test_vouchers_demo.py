@@ -7,7 +7,7 @@ import pytest
 from django.db.models import Sum
 
 from sportsman.core import demo_city
-from sportsman.rewards.models import Voucher, VoucherCampaign, VoucherEntry
+from sportsman.rewards.models import Merchant, Voucher, VoucherCampaign, VoucherEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -30,4 +30,11 @@ def test_the_demo_city_has_two_voucher_campaigns_with_vouchers_in_use():
                for v in redeemed.select_related("merchant"))
     assert vouchers.filter(user__nickname="演示居民", status="issued").count() == 1
     assert VoucherEntry.objects.filter(campaign=seniors).exists()
+    # The seniors' vouchers are valid at the venues 南湖区's merchants run (the demo merchant's
+    # among them), and only there.
+    demo_merchant = Merchant.objects.get(name="新嘉运动商户")
+    assert demo_merchant.facilities.exists()
+    assert set(demo_merchant.facilities.all()) <= set(seniors.facilities.all())
+    assert all(f.region.path.startswith(seniors.region.path)
+               for f in seniors.facilities.select_related("region"))
     assert len(set(vouchers.values_list("code", flat=True))) == vouchers.count()

@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sportsman.core.errors import DomainError, InvalidInput
+from sportsman.facilities.models import Facility
 from sportsman.regions.access import Perm, access_for, for_self, public, scoped
 from sportsman.regions.models import Region
 from sportsman.regions.views import _render, console_state
@@ -48,7 +49,8 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     """Active campaigns open to me (all of them for a visitor), each with what I can do."""
     user = request.user
     home = getattr(user, "home_community", None) if user.is_authenticated else None
-    qs = vouchers.public_campaigns(region_id=home.pk if home else None)
+    qs = vouchers.public_campaigns(region_id=home.pk if home else None).prefetch_related(
+        Prefetch("facilities", queryset=Facility.objects.only("id", "name")))
     now = timezone.now()
     rows = [{"campaign": c, "left": vouchers.remaining_cents(c) // c.face_value_cents,
              "face": vouchers.yuan(c.face_value_cents), "min_spend": vouchers.yuan(c.min_spend_cents),
@@ -213,16 +215,27 @@ class CampaignForm(forms.Form):
     merchants = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Merchants"), coerce=int, required=False,
         help_text=gettext_lazy("None chosen: any approved merchant in the region."))
+    facilities = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Venues"), coerce=int, required=False,
+        help_text=gettext_lazy("None chosen: any venue. Otherwise only merchants operating one of "
+                               "these venues accept the vouchers; listed are the venues run by "
+                               "approved merchants."))
 
     MONEY = {"face_value": "face_value_cents", "min_spend": "min_spend_cents",
              "budget": "budget_cents"}
 
     def __init__(self, *args: Any, regions: list[Region], merchants: list[Merchant],
-                 **kwargs: Any) -> None:
+                 venues: list[Facility], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = [(r.pk, r.name) for r in regions]  # type: ignore[attr-defined]
         self.fields["merchants"].choices = [  # type: ignore[attr-defined]
             (m.pk, f"{m.name}（{m.region.name}）") for m in merchants]
+        self.fields["facilities"].choices = [  # type: ignore[attr-defined]
+            (f.pk, f"{f.name}（{f.region.name}）") for f in venues]
+
+    def scope(self) -> vouchers.Scope:
+        return vouchers.Scope(merchants=self.cleaned_data["merchants"],
+                              facilities=self.cleaned_data["facilities"])
 
     def values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -254,7 +267,8 @@ class CampaignForm(forms.Form):
             self.add_error(None, str(exc.message))
 
 
-def _campaign_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> CampaignForm:
+def _campaign_form(request: HttpRequest, data: Any = None, *, chosen_venues: Any = (),
+                   **kwargs: Any) -> CampaignForm:
     from sportsman.rewards.models import MerchantStatus
 
     access = access_for(request)
@@ -263,14 +277,19 @@ def _campaign_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> Cam
     merchants = list(access.scope(Merchant.objects.select_related("region"),
                                   Perm.VOUCHER_MANAGE, field="region")
                      .filter(status=MerchantStatus.APPROVED).order_by("name")[:500])
-    return CampaignForm(data, regions=regions, merchants=merchants, **kwargs)
+    # Venues worth naming are those an approved merchant runs (no one else could redeem), plus
+    # any the campaign already names.
+    venues = list(Facility.objects.filter(Q(merchants__in=merchants) | Q(pk__in=chosen_venues))
+                  .select_related("region").distinct().order_by("name", "id")[:1000])
+    return CampaignForm(data, regions=regions, merchants=merchants, venues=venues, **kwargs)
 
 
 @scoped(Perm.VOUCHER_MANAGE)
 def console_campaigns(request: HttpRequest) -> HttpResponse:
     """Every campaign in my VOUCHER_MANAGE scope (drafts too), newest window first."""
     state = console_state(request)
-    qs = vouchers.list_campaigns_for(state.access)
+    qs = vouchers.list_campaigns_for(state.access).prefetch_related(
+        Prefetch("facilities", queryset=Facility.objects.only("id", "name")))
     found = list(qs[:200])
     for c in found:
         c.face = vouchers.yuan(c.face_value_cents)  # type: ignore[attr-defined]
@@ -290,8 +309,7 @@ def console_new(request: HttpRequest) -> HttpResponse:
                 try:
                     made = vouchers.create_campaign(
                         actor=access_for(request), region_id=form.cleaned_data["region"],
-                        values=values, merchants=form.cleaned_data["merchants"],
-                        request=request)
+                        values=values, scope=form.scope(), request=request)
                 except DomainError as exc:
                     form.add_service_errors(exc)
                 else:
@@ -319,7 +337,12 @@ def _initial(c: Any) -> dict[str, Any]:
             "per_week_limit": c.per_week_limit, "per_day_limit": c.per_day_limit,
             "min_minutes": rules.get("min_verified_minutes_last_month"),
             "age_min": rules.get("age_min"), "age_max": rules.get("age_max"),
-            "merchants": list(c.merchants.values_list("pk", flat=True))}
+            "merchants": list(c.merchants.values_list("pk", flat=True)),
+            "facilities": list(c.facilities.values_list("pk", flat=True))}
+
+
+def _if_changed(ids: list[int] | None, before: list[int]) -> list[int] | None:
+    return ids if ids is not None and sorted(ids) != sorted(before) else None
 
 
 @scoped(Perm.VOUCHER_MANAGE)
@@ -327,25 +350,26 @@ def console_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """One campaign: its figures, the edit form, activate / close, the reconciliation."""
     access = access_for(request)
     campaign = vouchers.get_staff_campaign(access, campaign_id)
+    initial = _initial(campaign)
     if request.method == "POST":
-        form = _campaign_form(request, request.POST)
+        form = _campaign_form(request, request.POST, chosen_venues=initial["facilities"])
         form.fields["region"].required = False
         if form.is_valid():
             values = form.values()
             if form.is_valid():
-                initial = _initial(campaign)
                 # Send only what changed, so an active campaign's fixed terms are not "changed"
                 # to their own values.
                 changed = {k: v for k, v in values.items()
                            if k not in ("eligibility",) and v != getattr(campaign, k)}
                 if values["eligibility"] != (campaign.eligibility or {}):
                     changed["eligibility"] = values["eligibility"]
-                merchants = form.cleaned_data["merchants"]
+                given = form.scope()
+                scope = vouchers.Scope(
+                    merchants=_if_changed(given.merchants, initial["merchants"]),
+                    facilities=_if_changed(given.facilities, initial["facilities"]))
                 try:
-                    vouchers.update_campaign(
-                        actor=access, campaign_id=campaign.pk, values=changed,
-                        merchants=merchants if sorted(merchants) != sorted(
-                            initial["merchants"]) else None, request=request)
+                    vouchers.update_campaign(actor=access, campaign_id=campaign.pk,
+                                             values=changed, scope=scope, request=request)
                 except DomainError as exc:
                     form.add_service_errors(exc)
                 else:
@@ -353,7 +377,7 @@ def console_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
                     return HttpResponseRedirect(reverse("rewards:console_voucher",
                                                         args=[campaign.pk]))
     else:
-        form = _campaign_form(request, initial=_initial(campaign))
+        form = _campaign_form(request, initial=initial, chosen_venues=initial["facilities"])
     form.fields["region"].disabled = True
     counts = {row["status"]: row["n"] for row in
               campaign.vouchers.values("status").annotate(n=Count("id")).order_by()}
