@@ -17,19 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import Sport
-from sportsman.facilities import geo, hours
+from sportsman.facilities import geo, hours, search_misses
 from sportsman.facilities.models import (
     LIVE_BOOKING,
     Booking,
     Category,
     Facility,
     FacilityPhoto,
+    FacilityStatus,
     OpeningException,
     OpeningRule,
     PublicHoliday,
@@ -128,11 +129,14 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
                       category: str | None = None, open_now: bool = False,
                       free: bool | None = None, crowd: str | None = None, q: str | None = None,
                       near_community: Region | None = None, limit: int = DEFAULT_LIMIT,
-                      cursor: str | None = None, now: dt.datetime | None = None) -> SearchPage:
+                      cursor: str | None = None, now: dt.datetime | None = None,
+                      count_miss: bool = False) -> SearchPage:
     """Public search. With a point (``lat``/``lng``, or the centroid of ``near_community``'s
     facilities) results lie within ``radius_m`` (default 5 km, at most 50 km), nearest first,
     each with ``distance_m``; without one they are sorted by name. Filters combine with AND.
-    Raises InvalidInput (field named) on a bad value."""
+    Raises InvalidInput (field named) on a bad value. With ``count_miss`` (a resident's search,
+    from the API or the page), a first page near a point for a sport that finds nothing counts
+    one miss (``search_misses``): one more statement, only then."""
     if (lat is None) != (lng is None):
         raise _bad("lng" if lng is None else "lat", _("Give both latitude and longitude."))
     if lat is not None and not -90 <= lat <= 90:
@@ -151,6 +155,7 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
         point = community_centroid(near_community)
 
     qs = Facility.objects.all()
+    sport_id: int | None = None
     if category:
         if category not in Category.values:
             raise _bad("category", _("Unknown category."))
@@ -159,6 +164,7 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
         found = Sport.objects.filter(slug=sport).values_list("pk", flat=True).first()
         if found is None:
             raise _bad("sport", _("Unknown sport."))
+        sport_id = found
         qs = qs.filter(Exists(Facility.sports.through.objects.filter(
             facility_id=OuterRef("pk"), sport_id=found)))
     if free is not None:
@@ -209,6 +215,11 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     more = len(measured) > limit
     page = measured[:limit]
     next_cursor = _encode([page[-1][0], page[-1][1]]) if more and page else None
+    if count_miss and not page and sport_id is not None and after is None \
+            and not (q or open_now or crowd or free is not None):
+        search_misses.count_miss(sport_id=sport_id, day=hours.local(now).date(), point=point,
+                                 radius_m=radius,
+                                 community=near_community if lat is None else None)
     return SearchPage(_load_hits([pk for _d, pk in page], {pk: d for d, pk in page}, now),
                       next_cursor, point=point, radius_m=radius)
 
@@ -380,3 +391,43 @@ def completed_visits(*, since_id: int = 0, batch: int = 5000) -> Any:
         if len(rows) < batch:
             return
         last = rows[-1][0]
+
+
+# --- live occupancy for the cockpit's map ---------------------------------------------------------
+
+OCCUPANCY_MAP_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class OccupancyPoint:
+    id: int
+    name: str
+    lat: float
+    lng: float
+    people: int  # people there now (counter readings and open visits)
+    capacity: int
+    crowd: str  # occupancy.crowd_level
+    at: dt.datetime | None  # the last change of ``people``; None: never reported
+    is_open: bool  # the facility's status is open (not closed, not under maintenance)
+
+
+@dataclass(frozen=True)
+class LiveOccupancy:
+    points: list[OccupancyPoint]  # busiest first, at most the limit asked for
+    facilities: int  # every facility in the subtree
+    people: int  # people in all of them now
+
+
+def occupancy_points(region: Region, limit: int = OCCUPANCY_MAP_LIMIT) -> LiveOccupancy:
+    """The facilities of ``region``'s subtree with the people there now, busiest first (two
+    queries whatever the size). No access check: the caller has checked that the actor may see
+    ``region`` (the cockpit asks ``COCKPIT_VIEW``)."""
+    inside = Facility.objects.filter(subtree_q(region.path, "region"))
+    totals = inside.aggregate(n=Count("id"), people=Sum("occupancy"))
+    rows = (inside.only("id", "name", "lat", "lng", "occupancy", "occupancy_at", "capacity",
+                        "status")
+            .order_by("-occupancy", "name", "id")[:max(0, limit)])
+    points = [OccupancyPoint(f.pk, f.name, f.lat, f.lng, max(f.occupancy, 0), f.capacity,
+                             crowd_level(f), f.occupancy_at, f.status == FacilityStatus.OPEN)
+              for f in rows]
+    return LiveOccupancy(points, int(totals["n"] or 0), int(totals["people"] or 0))

@@ -1,7 +1,290 @@
-"""The dashboards of the four levels."""
+"""The dashboards of the four levels (驾驶舱), staff only (``COCKPIT_VIEW``):
+
+- ``/cockpit/``: to the actor's home region's cockpit;
+- ``/cockpit/<code>/?period=&grain=&sort=&dir=``: a region of the actor's subtree (another
+  region: 404) — headline figures, trend, subunits ranked (each a link into its cockpit), live
+  occupancy map, a panel per domain; ``&screen=1`` is the big screen (大屏);
+- ``/cockpit/<code>/data.json``: the same figures (the big screen refreshes from it);
+- ``/cockpit/<code>/occupancy.json``: the map's facilities and the people there now;
+- ``/cockpit/<code>/export.xlsx?table=subunits|trend``: the tables as spreadsheets (audited).
+
+Every figure comes from ``sportsman.cockpit.board`` (built on the tallies), the map from
+``facilities.selectors.occupancy_points``.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import dataclasses
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
 
-urlpatterns: list[URLPattern] = []
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, URLPattern, path, re_path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sportsman.cockpit import board, periods, xlsx
+from sportsman.cockpit.periods import Grain, Period
+from sportsman.cockpit.selectors import home_region, region_for
+from sportsman.core import audit
+from sportsman.core.errors import DomainError, InvalidInput
+from sportsman.core.models import AuditEntry
+from sportsman.regions.access import Access, Perm, access_for, scoped
+from sportsman.regions.models import Level, Region
+from sportsman.regions.views import ConsoleState, _render, console_state
+
+SECTION = "cockpit"
+TABLES = ("subunits", "trend")
+PERIOD_GRAINS = {Grain.MONTH: gettext_lazy("Month"), Grain.QUARTER: gettext_lazy("Quarter"),
+                 Grain.YEAR: gettext_lazy("Year")}
+CROWD_LABELS = {"quiet": gettext_lazy("quiet"), "moderate": gettext_lazy("moderate"),
+                "busy": gettext_lazy("busy"), "unknown": gettext_lazy("not known")}
+BUSIEST_SHOWN = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Ask:
+    """What the page was asked for (the query string, checked)."""
+
+    period: Period
+    grain: str | None  # None: the period's natural grain
+    sort: str
+    descending: bool
+    screen: bool
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        values: dict[str, Any] = {"period": self.period.key, "grain": self.grain or "",
+                                  "sort": self.sort, "dir": "" if self.descending else "asc",
+                                  "screen": "1" if self.screen else ""}
+        values.update(changes)
+        return {k: str(v) for k, v in values.items() if v}
+
+
+def _ask(request: HttpRequest) -> Ask:
+    """Raises InvalidInput (code ``bad_period`` or ``bad_grain``) on a period or grain that is
+    not one."""
+    period = periods.parse(request.GET.get("period"))
+    grain = request.GET.get("grain") or None
+    board.grain_for(period, grain)
+    return Ask(period, grain, request.GET.get("sort", "")[:40],
+               request.GET.get("dir") != "asc", request.GET.get("screen") == "1")
+
+
+def _here(params: dict[str, str]) -> str:
+    """A link to the same page with other parameters."""
+    return f"?{urlencode(params)}"
+
+
+def _url(name: str, region: Region, params: dict[str, str] | None = None) -> str:
+    url = reverse(name, args=[region.code])
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _board(region: Region, ask: Ask) -> board.Board:
+    def link(child: Region) -> str:
+        return _url("cockpit:region", child, ask.params())
+    return board.build(region, ask.period, grain=ask.grain, sort=ask.sort,
+                       descending=ask.descending, link=link)
+
+
+def _state(request: HttpRequest, region: Region) -> ConsoleState:
+    """The console's chrome around ``region`` (its header and path show the cockpit's region)."""
+    state = console_state(request)
+    trail = [r for r in region.ancestors() if state.access.can(Perm.REGION_VIEW, r)]
+    return dataclasses.replace(state, region=region, trail=trail,
+                               children=list(region.children.order_by("code")))
+
+
+def _picker(ask: Ask) -> dict[str, Any]:
+    """The period picker: month / quarter / year, the periods of the chosen kind (newest
+    first), and the previous and next ones."""
+    today = timezone.localdate()
+    period = ask.period
+    anchor = min(period.end, today)
+    kinds = [{"label": label, "active": grain is period.grain,
+              "url": _here(ask.params(period=periods.period_containing(grain, anchor).key,
+                                      grain=""))}
+             for grain, label in PERIOD_GRAINS.items()]
+    options = []
+    p = periods.period_containing(period.grain, today)
+    while p.start.year >= periods.FIRST_YEAR:
+        options.append(p)
+        p = p.previous()
+    before = period.previous()
+    after = periods.period_containing(period.grain, period.end + dt.timedelta(days=1))
+    hidden = {k: v for k, v in ask.params().items() if k != "period"}
+    return {"kinds": kinds, "options": options, "hidden": hidden,
+            "previous": _here(ask.params(period=before.key))
+            if before.start.year >= periods.FIRST_YEAR else None,
+            "next": _here(ask.params(period=after.key)) if after.start <= today else None}
+
+
+def _crumbs(access: Access, region: Region, ask: Ask) -> list[tuple[Region, str]]:
+    return [(r, _url("cockpit:region", r, ask.params()))
+            for r in region.ancestors() if access.can(Perm.COCKPIT_VIEW, r)]
+
+
+def _task_url(region: Region) -> str | None:
+    """Where to issue a supervision task to ``region`` (not to a community, which has no units
+    below it), when the supervision pages are mounted."""
+    if region.level == Level.COMMUNITY:
+        return None
+    try:
+        url = reverse("cockpit:task_new")
+    except NoReverseMatch:
+        return None
+    return f"{url}?{urlencode({'to': region.code})}"
+
+
+def _supervision(region: Region) -> dict[str, Any] | None:
+    """The region's open and overdue supervision tasks, when that part of the cockpit exists."""
+    try:
+        from sportsman.cockpit.supervision import panel
+    except ImportError:
+        return None
+    try:
+        return panel(region).as_dict()
+    except NoReverseMatch:  # its pages are not mounted
+        return None
+
+
+def _occupancy(region: Region) -> dict[str, Any]:
+    from sportsman.facilities.selectors import occupancy_points
+
+    live = occupancy_points(region)
+    return {
+        "facilities": live.facilities, "people": live.people,
+        "at": timezone.localtime().isoformat(timespec="seconds"),
+        "tiles": getattr(settings, "FACILITY_MAP_TILES", ""),
+        "points": [{"id": p.id, "name": p.name, "lat": p.lat, "lng": p.lng,
+                    "people": p.people, "capacity": p.capacity, "crowd": p.crowd,
+                    "crowd_label": str(CROWD_LABELS.get(p.crowd, p.crowd)), "open": p.is_open,
+                    "at": timezone.localtime(p.at).strftime("%H:%M") if p.at else "",
+                    "url": reverse("facilities:facility", args=[p.id])}
+                   for p in live.points],
+    }
+
+
+def _columns(b: board.Board, ask: Ask) -> list[dict[str, Any]]:
+    """The subunit table's headings: each a link sorting by it (descending first)."""
+    out = []
+    for f in b.columns:
+        current = f.key == b.sort.key
+        flip = current and b.descending
+        out.append({"figure": f, "current": current, "total": f.show(b.total.get(f.key)),
+                    "aria_sort": ("descending" if b.descending else "ascending") if current
+                    else "",
+                    "url": _here(ask.params(sort=f.key, dir="asc" if flip else ""))})
+    return out
+
+
+def _bad_ask(request: HttpRequest, region: Region, exc: InvalidInput) -> HttpResponse:
+    """The page with the problem named and a picker on the current month (status 400)."""
+    ask = Ask(periods.parse(None), None, "", True, False)
+    problems = [str(v) for v in exc.fields.values()]
+    response = _render(request, "cockpit/dashboard/bad_request.html", _state(request, region),
+                       SECTION, region=region, message=exc.message, problems=problems,
+                       picker=_picker(ask), ask=ask,
+                       crumbs=_crumbs(access_for(request), region, ask))
+    response.status_code = 400
+    return response
+
+
+# --- views --------------------------------------------------------------------------------------
+
+@scoped(Perm.COCKPIT_VIEW)
+def home(request: HttpRequest) -> HttpResponse:
+    """The cockpit of the topmost region the actor holds the cockpit over."""
+    region = home_region(access_for(request))
+    return HttpResponseRedirect(_url("cockpit:region", region))
+
+
+@scoped(Perm.COCKPIT_VIEW)
+def region_page(request: HttpRequest, code: str) -> HttpResponse:
+    """A region's cockpit for a period, on the console or (``screen=1``) on the big screen."""
+    access = access_for(request)
+    region = region_for(access, code)
+    try:
+        ask = _ask(request)
+    except InvalidInput as exc:
+        return _bad_ask(request, region, exc)
+    b = _board(region, ask)
+    context: dict[str, Any] = {
+        "region": region, "board": b, "ask": ask, "data": b.as_data(),
+        "occupancy": _occupancy(region), "crumbs": _crumbs(access, region, ask),
+        "picker": _picker(ask), "busiest": BUSIEST_SHOWN,
+        "grains": [{"key": g, "label": label, "active": g == b.grain,
+                    "url": _here(ask.params(grain=g))} for g, label in board.GRAINS.items()],
+        "urls": {
+            "data": _url("cockpit:data", region, ask.params(screen="")),
+            "occupancy": _url("cockpit:occupancy", region),
+            "screen": _url("cockpit:region", region, ask.params(screen="1")),
+            "console": _url("cockpit:region", region, ask.params(screen="")),
+            "subunits_xlsx": _url("cockpit:export", region,
+                                  ask.params(screen="", table="subunits")),
+            "trend_xlsx": _url("cockpit:export", region, ask.params(screen="", table="trend")),
+            "task_new": _task_url(region),
+        },
+    }
+    if ask.screen:
+        return render(request, "cockpit/dashboard/screen.html", context)
+    context.update(columns=_columns(b, ask), supervision=_supervision(region))
+    return _render(request, "cockpit/dashboard/region.html", _state(request, region), SECTION,
+                   **context)
+
+
+@scoped(Perm.COCKPIT_VIEW)
+def data(request: HttpRequest, code: str) -> HttpResponse:
+    """The page's figures as JSON (what the charts draw); a bad period: the API's error shape."""
+    try:
+        region = region_for(access_for(request), code)
+        b = _board(region, _ask(request))
+    except DomainError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    return JsonResponse(b.as_data())
+
+
+@scoped(Perm.COCKPIT_VIEW)
+def occupancy(request: HttpRequest, code: str) -> HttpResponse:
+    """The facilities of the region's subtree with the people there now (the live map)."""
+    try:
+        region = region_for(access_for(request), code)
+    except DomainError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    response = JsonResponse(_occupancy(region))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@scoped(Perm.COCKPIT_VIEW)
+def export(request: HttpRequest, code: str) -> HttpResponse:
+    """The subunit table or the trend table of the page as xlsx; the export is audited."""
+    region = region_for(access_for(request), code)
+    table = request.GET.get("table", "")
+    if table not in TABLES:
+        raise InvalidInput(_("Unknown table."), code="bad_table",
+                           fields={"table": _("Choose subunits or trend.")})
+    b = _board(region, _ask(request))
+    sheet = board.subunits_sheet(b) if table == "subunits" else board.trend_sheet(b)
+    rows = list(sheet[2])
+    content = xlsx.workbook([(sheet[0], sheet[1], rows)])
+    audit.record(actor=request.user, action="cockpit.export", kind=AuditEntry.Kind.VIEW,
+                 object_type="regions.region", object_id=region.pk, region=region,
+                 request=request, data={"table": table, "period": b.period.key,
+                                        "grain": b.grain, "rows": len(rows)})
+    return xlsx.download(content, f"cockpit-{region.code}-{b.period.key}-{table}")
+
+
+CODE = r"(?P<code>\d{2,12})"  # a statistical code (paths like tasks/ belong to other pages)
+
+urlpatterns: list[URLPattern] = [
+    path("", home, name="home"),
+    re_path(rf"^{CODE}/$", region_page, name="region"),
+    re_path(rf"^{CODE}/data\.json$", data, name="data"),
+    re_path(rf"^{CODE}/occupancy\.json$", occupancy, name="occupancy"),
+    re_path(rf"^{CODE}/export\.xlsx$", export, name="export"),
+]

@@ -1,0 +1,304 @@
+"""Every cockpit figure equals a recomputation from the raw records, in several random demo
+cities, for every region of the city and several periods; a region's figure is the sum of its
+children's.
+
+The recomputation below reads the raw rows (records, users, facilities, slots, bookings, visits,
+tickets, ledger entries, vouchers) and counts in plain Python, independently of the SQL the
+domains' ``figures`` modules use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from sportsman.cockpit import periods, tallies
+from sportsman.core import figures
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local(at: dt.datetime) -> dt.date:
+    return at.astimezone(TZ).date()
+
+
+class Raw:
+    """The figures of a set of communities recomputed from raw rows."""
+
+    def __init__(self) -> None:
+        from sportsman.accounts.models import User
+        from sportsman.activity.models import ActivityRecord
+        from sportsman.facilities.models import (
+            Booking,
+            Device,
+            Facility,
+            MaintenanceTicket,
+            Slot,
+            Visit,
+        )
+        from sportsman.rewards.models import PointEntry, Voucher
+
+        self.users = list(User.objects.values("id", "is_active", "home_community_id",
+                                              "date_joined"))
+        self.home = {u["id"]: u["home_community_id"] for u in self.users}
+        self.records = list(ActivityRecord.objects.values(
+            "user_id", "region_id", "started_at", "counted_minutes", "is_verified", "flags"))
+        self.facilities = list(Facility.objects.values("id", "region_id", "created_at"))
+        self.facility_region = {f["id"]: f["region_id"] for f in self.facilities}
+        first_device: dict[int, dt.datetime] = {}
+        for d in Device.objects.values("facility_id", "created_at"):
+            at = first_device.get(d["facility_id"])
+            first_device[d["facility_id"]] = min(at, d["created_at"]) if at else d["created_at"]
+        self.first_device = first_device
+        self.slots = list(Slot.objects.values("facility_id", "start", "end", "capacity", "status"))
+        self.bookings = list(Booking.objects.values("facility_id", "start", "end", "status"))
+        self.visits = list(Visit.objects.values("facility_id", "started_at"))
+        self.tickets = list(MaintenanceTicket.objects.values("facility_id", "created_at", "status",
+                                                             "done_at"))
+        self.points = list(PointEntry.objects.values("user_id", "amount", "reverses_id",
+                                                     "created_at"))
+        self.vouchers = list(Voucher.objects.values("user_id", "issued_at", "redeemed_at",
+                                                    "face_value_cents"))
+
+    def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
+        """Flows over [start, end]; stocks on ``end``."""
+        def within(day: dt.date) -> bool:
+            return start <= day <= end
+
+        def in_window(day: dt.date, days: int) -> bool:
+            return end - dt.timedelta(days=days - 1) <= day <= end
+
+        out: dict[str, int] = defaultdict(int)
+        out["residents_registered"] = sum(
+            1 for u in self.users if u["is_active"] and u["home_community_id"] in regions
+            and local(u["date_joined"]) <= end)
+        records = [r for r in self.records if r["region_id"] in regions]
+        for r in records:
+            if within(local(r["started_at"])):
+                out["exercise_minutes"] += r["counted_minutes"]
+                out["exercise_sessions"] += 1
+                if r["is_verified"] and not r["flags"]:
+                    out["verified_minutes"] += r["counted_minutes"]
+        for key, days in (("residents_active_7d", 7), ("residents_active_30d", 30)):
+            out[key] = len({(r["region_id"], r["user_id"]) for r in records
+                            if in_window(local(r["started_at"]), days)})
+        long_sessions: dict[tuple[int, int], int] = defaultdict(int)
+        for r in records:
+            if r["counted_minutes"] >= 30 and in_window(local(r["started_at"]), 7):
+                long_sessions[(r["region_id"], r["user_id"])] += 1
+        out["regular_exercisers"] = sum(1 for n in long_sessions.values() if n >= 3)
+
+        mine = {f for f, region in self.facility_region.items() if region in regions}
+        out["facilities"] = sum(1 for f in self.facilities
+                                if f["id"] in mine and local(f["created_at"]) <= end)
+        out["smart_facilities"] = sum(1 for f, at in self.first_device.items()
+                                      if f in mine and local(at) <= end)
+        for b in self.bookings:
+            if b["facility_id"] in mine and b["status"] != "cancelled" and within(local(b["start"])):
+                out["bookings"] += 1
+                out["place_minutes_booked"] += int((b["end"] - b["start"]).total_seconds() // 60)
+        for s in self.slots:
+            if s["facility_id"] in mine and s["status"] == "open" and within(local(s["start"])):
+                out["place_minutes_offered"] += (
+                    int((s["end"] - s["start"]).total_seconds() // 60) * s["capacity"])
+        out["visits"] = sum(1 for v in self.visits
+                            if v["facility_id"] in mine and within(local(v["started_at"])))
+        for t in self.tickets:
+            if t["facility_id"] not in mine:
+                continue
+            if within(local(t["created_at"])):
+                out["tickets_opened"] += 1
+            if t["status"] == "done" and within(local(t["done_at"])):
+                out["tickets_done"] += 1
+                if t["done_at"] - t["created_at"] <= dt.timedelta(hours=72):
+                    out["tickets_done_on_time"] += 1
+
+        for p in self.points:
+            if self.home.get(p["user_id"]) in regions and p["reverses_id"] is None \
+                    and within(local(p["created_at"])):
+                if p["amount"] > 0:
+                    out["points_earned"] += p["amount"]
+                elif p["amount"] < 0:
+                    out["points_spent"] -= p["amount"]
+        for v in self.vouchers:
+            if self.home.get(v["user_id"]) not in regions:
+                continue
+            if within(local(v["issued_at"])):
+                out["vouchers_claimed"] += 1
+            if v["redeemed_at"] is not None and within(local(v["redeemed_at"])):
+                out["vouchers_redeemed"] += 1
+                out["voucher_value_redeemed"] += v["face_value_cents"]
+        return {m.key: out.get(m.key, 0) for m in figures.metrics()}
+
+
+def _subtree_ids(region) -> set[int]:
+    from sportsman.regions.models import Region
+
+    return set(Region.objects.filter(path__startswith=region.path).values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
+    from sportsman.core import demo_city
+    from sportsman.regions.models import Region
+
+    demo_city.generate(scale="small", seed=seed, progress=False)  # computes the tallies too
+    raw = Raw()
+    today = timezone.localdate()
+    checked = 0
+    for period in (periods.period_containing(periods.Grain.MONTH, today),
+                   periods.period_containing(periods.Grain.MONTH, today).previous(),
+                   periods.period_containing(periods.Grain.QUARTER, today),
+                   periods.period_containing(periods.Grain.YEAR, today)):
+        for region in Region.objects.exclude(level="community"):
+            sheet = tallies.sheet(region, period)
+            assert sheet.as_of == min(period.end, today)
+            expected = raw.figures(_subtree_ids(region), period.start, sheet.as_of)
+            assert sheet.total.values == expected, (region.name, period.key)
+            for child in sheet.children:
+                assert child.values == raw.figures(_subtree_ids(child.region), period.start,
+                                                   sheet.as_of), (child.region.name, period.key)
+                checked += 1
+            # Additive: the region's figure is the sum of its children's.
+            for key, value in sheet.total.values.items():
+                assert value == sum(c.values[key] for c in sheet.children), key
+    assert checked > 10
+    # The demo has something in every domain for the year (a vacuous equality proves little).
+    year = tallies.sheet(Region.objects.get(level="city"),
+                         periods.period_containing(periods.Grain.YEAR, today))
+    for key in ("residents_registered", "residents_active_30d", "exercise_minutes", "facilities",
+                "bookings", "visits", "place_minutes_offered", "points_earned",
+                "vouchers_claimed"):
+        assert year.total.values[key] > 0, key
+
+
+@pytest.mark.django_db
+def test_series_agrees_with_the_sheet(db):
+    from sportsman.core import demo_city
+    from sportsman.regions.models import Region
+
+    demo_city.generate(scale="small", seed=4, progress=False)
+    city = Region.objects.get(level="city")
+    today = timezone.localdate()
+    month = periods.period_containing(periods.Grain.MONTH, today).previous()
+    sheet = tallies.sheet(city, month)
+    keys = [m.key for m in figures.metrics()]
+    for grain in ("day", "week", "month"):
+        points = tallies.series(city, keys, grain=grain, start=month.start, end=month.end)
+        assert points[0].start == month.start and points[-1].end == month.end
+        for m in figures.metrics():
+            if m.kind is figures.Kind.FLOW:
+                assert sum(p.values[m.key] for p in points) == sheet.total.values[m.key], m.key
+            else:
+                assert points[-1].values[m.key] == sheet.total.values[m.key], m.key
+    days = tallies.series(city, ["residents_registered"], grain="day", start=month.start,
+                          end=month.end)
+    assert len(days) == month.days
+
+
+def _record(user, region, at: dt.datetime, minutes: int, key: str) -> None:
+    from sportsman.activity.records import record_session
+
+    record_session(user_id=user.pk, source="visit", source_key=key, sport_id=None, started_at=at,
+                   ended_at=at + dt.timedelta(minutes=minutes), region_id=region.pk)
+
+
+def test_refresh_replaces_and_is_idempotent(tree):
+    from sportsman.cockpit.models import Tally
+
+    today = timezone.localdate()
+    noon = dt.datetime.combine(today, dt.time(12), TZ)
+    resident = tree.user(home_community=tree.k1)
+    _record(resident, tree.k1, noon - dt.timedelta(hours=3), 45, "visit:1")
+    tallies.refresh(today - dt.timedelta(days=3), today)
+    first = sorted(Tally.objects.values_list("metric", "region_id", "day", "value"))
+    tallies.refresh(today - dt.timedelta(days=3), today)
+    assert sorted(Tally.objects.values_list("metric", "region_id", "day", "value")) == first
+    month = periods.period_containing(periods.Grain.MONTH, today)
+    assert tallies.sheet(tree.t1, month).total.values["exercise_minutes"] == 45
+    # A new record reaches the figures at the next refresh; the cached sheet is not served.
+    _record(resident, tree.k1, noon - dt.timedelta(hours=1), 30, "visit:2")
+    tallies.refresh_recent()
+    sheet = tallies.sheet(tree.t1, month)
+    assert sheet.total.values["exercise_minutes"] == 75
+    assert sheet.total.values["exercise_sessions"] == 2
+    assert [c.values["exercise_minutes"] for c in sheet.children] == [75, 0]
+    assert tallies.sheet(tree.t2, month).total.values["exercise_minutes"] == 0
+
+
+def test_refresh_recent_catches_up_a_gap(tree):
+    from sportsman.cockpit.models import Watermark
+
+    today = timezone.localdate()
+    resident = tree.user(home_community=tree.k2)
+    tallies.refresh(today - dt.timedelta(days=20), today - dt.timedelta(days=10))
+    assert set(Watermark.objects.values_list("through", flat=True)) == {
+        today - dt.timedelta(days=10)}
+    # Exercise in the gap: the next run starts from the day before the oldest watermark.
+    gap_day = dt.datetime.combine(today - dt.timedelta(days=5), dt.time(9), TZ)
+    _record(resident, tree.k2, gap_day, 40, "visit:gap")
+    tallies.refresh_recent()
+    assert set(Watermark.objects.values_list("through", flat=True)) == {today}
+    points = tallies.series(tree.t1, ["exercise_minutes"], grain="day",
+                            start=today - dt.timedelta(days=6), end=today)
+    assert [p.values["exercise_minutes"] for p in points] == [0, 40, 0, 0, 0, 0, 0]
+
+
+def test_stock_figures_stand_for_the_last_computed_day(tree):
+    today = timezone.localdate()
+    for _ in range(3):
+        tree.user(home_community=tree.k3)
+    year = periods.period_containing(periods.Grain.YEAR, today)
+    assert tallies.sheet(tree.t2, year).as_of is None  # nothing computed yet
+    assert tallies.sheet(tree.t2, year).total.values["residents_registered"] == 0
+    tallies.refresh(today - dt.timedelta(days=2), today)
+    sheet = tallies.sheet(tree.t2, year)
+    assert sheet.as_of == today
+    assert sheet.total.values["residents_registered"] == 3
+    assert sheet.total.ratios()["regular_share"] == 0.0
+    # A period entirely before the first computed day has no stock figures.
+    old = periods.parse(str(today.year - 2))
+    assert tallies.sheet(tree.t2, old).total.values["residents_registered"] == 0
+
+
+@pytest.mark.parametrize("value,code", [("2026-13", "bad_period"), ("26", "bad_period"),
+                                        ("2019", "bad_period"), ("2026-Q5", "bad_period"),
+                                        ("next", "bad_period")])
+def test_bad_periods_are_refused_with_a_code(tree, api_client, value, code):
+    client = api_client.as_user(tree.city_admin)
+    r = client.get(f"/api/v1/cockpit/{tree.city.code}/summary?period={value}")
+    assert r.status_code == 400 and r.json()["code"] == code
+    assert "period" in r.json()["fields"]
+
+
+def test_unknown_metric_in_a_series_is_refused(tree, api_client):
+    client = api_client.as_user(tree.city_admin)
+    r = client.get(f"/api/v1/cockpit/{tree.city.code}/series?metric=nope&metric=visits")
+    assert r.status_code == 400 and r.json()["code"] == "unknown_metric"
+
+
+def test_summary_api_adds_children_up(tree, api_client):
+    today = timezone.localdate()
+    noon = dt.datetime.combine(today, dt.time(12), TZ)
+    for i, community in enumerate((tree.k1, tree.k2, tree.k3, tree.k4)):
+        person = tree.user(home_community=community)
+        _record(person, community, noon - dt.timedelta(hours=2), 10 * (i + 1), f"visit:{i}")
+    tallies.refresh(today, today)
+    client = api_client.as_user(tree.city_admin)
+    body = client.get(f"/api/v1/cockpit/{tree.city.code}/summary?period={today:%Y}").json()
+    assert body["figures"]["exercise_minutes"] == 100
+    assert {c["region"]["code"]: c["figures"]["exercise_minutes"] for c in body["children"]} == {
+        tree.d1.code: 60, tree.d2.code: 40}
+    assert body["figures"]["residents_registered"] == sum(
+        c["figures"]["residents_registered"] for c in body["children"])
+    district = api_client.as_user(tree.district_admin)
+    assert district.get(f"/api/v1/cockpit/{tree.d2.code}/summary").status_code == 404
+    assert district.get(f"/api/v1/cockpit/{tree.d1.code}/summary").json()["figures"][
+        "exercise_minutes"] == 60
+    # A short code names the same region (the national code's prefix).
+    assert district.get("/api/v1/cockpit/330402/summary").status_code == 200
+
+
