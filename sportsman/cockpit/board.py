@@ -262,7 +262,7 @@ def build(region: Region, period: Period, *, grain: str | None = None, sort: str
     every = catalogue()
     by_key = {f.key: f for f in every}
     sheet = tallies.sheet(region, period)
-    before = tallies.sheet(region, period.previous())
+    before = tallies.sheet(region, period.comparable_before(sheet.as_of))
 
     def value(f: Figure) -> Value:
         return Value(f, sheet.total.get(f.key), before.total.get(f.key))

@@ -43,6 +43,18 @@ class Period:
     def previous(self) -> Period:
         return period_containing(self.grain, self.start - dt.timedelta(days=1))
 
+    def up_to(self, day: dt.date) -> Period:
+        """This period cut at ``day`` (inclusive): its days so far."""
+        return Period(self.grain, self.key, self.start, max(self.start, min(self.end, day)))
+
+    def comparable_before(self, as_of: dt.date | None) -> Period:
+        """The previous period, cut to as many days as this one has had by ``as_of``: a month
+        in progress compares with the same days of the month before, not with all of it."""
+        before = self.previous()
+        if as_of is None or as_of >= self.end:
+            return before
+        return before.up_to(before.start + (min(as_of, self.end) - self.start))
+
     def label(self) -> str:
         if self.grain is Grain.YEAR:
             return _("%(year)d") % {"year": self.start.year}

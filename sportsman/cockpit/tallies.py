@@ -16,6 +16,7 @@ fresh, and summed over subtrees and periods.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
+from sportsman.cockpit import demand
 from sportsman.cockpit.models import Tally, Watermark
 from sportsman.cockpit.periods import Period
 from sportsman.core import figures
@@ -60,7 +62,8 @@ def _lock() -> None:
 def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
             progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Recompute ``keys`` (all metrics by default) for the local days [start, end] and store
-    them; returns the number of tallies written per metric."""
+    them; returns the number of tallies written per metric. Without ``keys`` the demand signals
+    are recomputed too (``demand.refresh``, counted under ``demand:<key>``)."""
     end = min(end, timezone.localdate())
     if start > end:
         return {}
@@ -86,6 +89,8 @@ def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
         written[m.key] = count
         if progress is not None:
             progress(m.key, count)
+    if keys is None:
+        written.update(demand.refresh(start, end))
     return written
 
 
@@ -169,7 +174,7 @@ def _flow_end(period: Period) -> dt.date | None:
 
 def sheet(region: Region, period: Period) -> Sheet:
     """``region``'s figures for ``period`` and each child's, side by side."""
-    key = f"cockpit:sheet:{region.pk}:{period.key}:{_version()}"
+    key = f"cockpit:sheet:{region.pk}:{period.start}:{period.end}:{_version()}"
     cached = cache.get(key)
     if cached is None:
         cached = _sums(region, period)
@@ -240,7 +245,19 @@ def _bucket_start(day: dt.date, grain: str) -> dt.date:
 def series(region: Region, keys: Sequence[str], *, grain: str, start: dt.date,
            end: dt.date) -> list[Point]:
     """The trend of ``keys`` for ``region``'s subtree from ``start`` to ``end`` by day, week or
-    month: flows summed over each bucket, stocks on each bucket's last computed day."""
+    month: flows summed over each bucket, stocks on each bucket's last computed day. Cached
+    until the next refresh."""
+    wanted = hashlib.sha256(",".join(sorted(keys)).encode()).hexdigest()[:16]
+    key = f"cockpit:series:{region.pk}:{grain}:{start}:{end}:{wanted}:{_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _series(region, keys, grain=grain, start=start, end=end)
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def _series(region: Region, keys: Sequence[str], *, grain: str, start: dt.date,
+            end: dt.date) -> list[Point]:
     chosen = _chosen(keys)
     marks = dict(Watermark.objects.values_list("metric", "through"))
     through = max(marks.values(), default=None)

@@ -44,9 +44,9 @@ def english(user=None) -> Client:
 
 @pytest.fixture
 def seeded(tree):
-    """Tallies of today and of the last day of last month; every metric computed to today."""
+    """Tallies of today and of the first day of last month; every metric computed to today."""
     today = timezone.localdate()
-    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     rows = [Tally(region=getattr(tree, k), day=today, metric=m, value=v)
             for k, values in NOW.items() for m, v in values.items()]
     rows += [Tally(region=getattr(tree, k), day=last_month, metric="exercise_minutes", value=v)
@@ -146,6 +146,19 @@ def test_changes_are_against_the_previous_period(seeded):
     value = board.Value(board.Figure("r", "r", "%", "ratio", "x", 1), 12.5, 10.0)
     assert value.change == 2.5 and value.change_text == "+2.50 pt"
     assert board.Value(board.Figure("n", "n", "", "flow", "x", 1), 5, 0).change is None
+
+
+def test_a_month_in_progress_compares_with_the_same_days_of_the_month_before():
+    from sportsman.cockpit import periods
+
+    november = periods.parse("2026-11")
+    before = november.comparable_before(dt.date(2026, 11, 10))
+    assert (before.key, before.start, before.end) == ("2026-10", dt.date(2026, 10, 1),
+                                                      dt.date(2026, 10, 10))
+    assert november.comparable_before(dt.date(2026, 11, 30)).end == dt.date(2026, 10, 31)
+    march = periods.parse("2026-03")  # 31 days after a 28-day month: cut at its end
+    assert march.comparable_before(dt.date(2026, 3, 30)).end == dt.date(2026, 2, 28)
+    assert march.comparable_before(None).end == dt.date(2026, 2, 28)
 
 
 def test_trend_by_day_week_and_month(seeded):
