@@ -111,9 +111,10 @@ class Raw:
                 continue
             if within(local(t["created_at"])):
                 out["tickets_opened"] += 1
-            if t["status"] == "done" and within(local(t["done_at"])):
+            done_at = t["done_at"]
+            if t["status"] == "done" and done_at is not None and within(local(done_at)):
                 out["tickets_done"] += 1
-                if t["done_at"] - t["created_at"] <= dt.timedelta(hours=72):
+                if done_at - t["created_at"] <= dt.timedelta(hours=72):
                     out["tickets_done_on_time"] += 1
 
         for p in self.points:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sportsman.cockpit import board, periods, xlsx
+from sportsman.cockpit import board, index, periods, xlsx
 from sportsman.cockpit.periods import Grain, Period
 from sportsman.cockpit.selectors import home_region, region_for
 from sportsman.core import audit
@@ -232,7 +232,8 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
     }
     if ask.screen:
         return render(request, "cockpit/dashboard/screen.html", context)
-    context.update(columns=_columns(b, ask), supervision=_supervision(region))
+    context.update(columns=_columns(b, ask), supervision=_supervision(region),
+                   index_panel=index.panel_dict(index.panel(region, b.period)))
     return _render(request, "cockpit/dashboard/region.html", _state(request, region), SECTION,
                    **context)
 
