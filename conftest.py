@@ -21,8 +21,11 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _private_var_dir(settings, tmp_path):
-    """Outboxes and media go to a temporary folder per test."""
+    """Outboxes and media (the default file storage) go to a temporary folder per test."""
     settings.VAR_DIR = tmp_path / "var"
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "var" / "media")}}}
     settings.MAILERS = {"default": {
         "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "OPTIONS": {"file_path": str(tmp_path / "var" / "outbox" / "email")},

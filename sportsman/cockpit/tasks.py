@@ -29,3 +29,5 @@ register(Job("cockpit.refresh_recent_figures",
              "sportsman.cockpit.tasks.refresh_recent_figures", every=timedelta(minutes=10)))
 register(Job("cockpit.refresh_month_figures",
              "sportsman.cockpit.tasks.refresh_month_figures", daily_at=time(2, 30)))
+
+from sportsman.cockpit import tasks_assessment, tasks_reports, tasks_supervision  # noqa: F401, E402

@@ -6,6 +6,7 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    from sportsman.cockpit.api import summary
+    from sportsman.cockpit.api import assessment, demand, reports, summary, supervision
 
-    return [summary.router]
+    return [summary.router, supervision.router, assessment.router, reports.router,
+            demand.router]

@@ -1,5 +1,15 @@
 """The cockpit's tables, one module per area."""
 
+from sportsman.cockpit.models.assessment import (
+    Assessment,
+    AssessmentEntry,
+    AssessmentItem,
+    IndexConfig,
+    IndexIndicator,
+    ItemScore,
+)
+from sportsman.cockpit.models.demand import DemandTally
+from sportsman.cockpit.models.report import MonthlyReport, ReportStatus
 from sportsman.cockpit.models.supervision import (
     SupervisionTask,
     TaskAssignment,
@@ -8,5 +18,6 @@ from sportsman.cockpit.models.supervision import (
 )
 from sportsman.cockpit.models.tally import Tally, Watermark
 
-__all__ = ["SupervisionTask", "Tally", "TaskAssignment", "TaskEvidence", "TaskReport",
-           "Watermark"]
+__all__ = ["Assessment", "AssessmentEntry", "AssessmentItem", "DemandTally", "IndexConfig",
+           "IndexIndicator", "ItemScore", "MonthlyReport", "ReportStatus", "SupervisionTask",
+           "Tally", "TaskAssignment", "TaskEvidence", "TaskReport", "Watermark"]

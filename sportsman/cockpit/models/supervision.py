@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sportsman.core.models import TimeStampedModel
 
@@ -30,30 +31,30 @@ class TaskCategory(models.TextChoices):
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", _("open")
-    CLOSED = "closed", _("closed")
-    CANCELLED = "cancelled", _("cancelled")
+    OPEN = "open", pgettext_lazy("supervision", "open")
+    CLOSED = "closed", pgettext_lazy("supervision", "closed")
+    CANCELLED = "cancelled", pgettext_lazy("supervision", "cancelled")
 
 
 class AssignmentStatus(models.TextChoices):
-    ISSUED = "issued", _("issued")
-    IN_PROGRESS = "in_progress", _("in progress")
-    SUBMITTED = "submitted", _("submitted for review")
-    RETURNED = "returned", _("returned for more work")
-    ACCEPTED = "accepted", _("accepted")
-    CANCELLED = "cancelled", _("cancelled")
+    ISSUED = "issued", pgettext_lazy("supervision", "issued")
+    IN_PROGRESS = "in_progress", pgettext_lazy("supervision", "in progress")
+    SUBMITTED = "submitted", pgettext_lazy("supervision", "submitted for review")
+    RETURNED = "returned", pgettext_lazy("supervision", "returned for more work")
+    ACCEPTED = "accepted", pgettext_lazy("supervision", "accepted")
+    CANCELLED = "cancelled", pgettext_lazy("supervision", "cancelled")
 
 
 class ReportKind(models.TextChoices):
-    PROGRESS = "progress", _("progress report")
-    SUBMIT = "submit", _("submitted for review")
-    ACCEPT = "accept", _("accepted")
-    RETURN = "return", _("returned")
+    PROGRESS = "progress", pgettext_lazy("supervision", "progress report")
+    SUBMIT = "submit", pgettext_lazy("supervision", "submitted for review")
+    ACCEPT = "accept", pgettext_lazy("supervision", "accepted")
+    RETURN = "return", pgettext_lazy("supervision", "returned")
 
 
 class EvidenceKind(models.TextChoices):
-    IMAGE = "image", _("photo")
-    PDF = "pdf", _("PDF document")
+    IMAGE = "image", pgettext_lazy("supervision", "photo")
+    PDF = "pdf", pgettext_lazy("supervision", "PDF document")
 
 
 # An assignment the target still has to work on (it may report, upload and submit).
@@ -105,7 +106,7 @@ class TaskAssignment(models.Model):
     task = models.ForeignKey(SupervisionTask, on_delete=models.CASCADE,
                              related_name="assignments")
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("unit"))
+                               verbose_name=pgettext_lazy("supervision", "unit"))
     status = models.CharField(_("status"), max_length=12, choices=AssignmentStatus.choices,
                               default=AssignmentStatus.ISSUED)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)

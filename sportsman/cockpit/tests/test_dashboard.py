@@ -13,7 +13,7 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from sportsman.cockpit import board, periods, tallies
@@ -192,17 +192,20 @@ def test_panels_follow_the_registry(seeded, monkeypatch):
     assert data["trend"]["series"]["groups_active"][-1] == 6
 
 
-def test_supervision_button_on_non_community_cockpits(seeded):
-    try:
-        new_task = reverse("cockpit:task_new")
-    except NoReverseMatch:
-        pytest.skip("the supervision pages are not mounted")
+def test_supervision_button_where_the_actor_supervises_the_level_above(seeded):
+    new_task = reverse("cockpit:task_new")
     tree = seeded
-    html = english(tree.city_admin).get(page_url(tree.d1)).content.decode()
-    assert (f'id="cockpit-issue-task" class="button button-small" '
-            f'href="{new_task}?to={tree.d1.code}"') in html
-    html = english(tree.city_admin).get(page_url(tree.k1)).content.decode()
-    assert 'id="cockpit-issue-task"' not in html
+    for region in (tree.d1, tree.k1):  # a district, a community: both can be given tasks
+        html = english(tree.city_admin).get(page_url(region)).content.decode()
+        assert (f'id="cockpit-issue-task" class="button button-small" '
+                f'href="{new_task}?to={region.code}"') in html
+    # Nobody above the city; a district administrator does not task their own district.
+    assert 'id="cockpit-issue-task"' not in english(tree.city_admin).get(
+        page_url(tree.city)).content.decode()
+    assert 'id="cockpit-issue-task"' not in english(tree.district_admin).get(
+        page_url(tree.d1)).content.decode()
+    assert 'id="cockpit-issue-task"' in english(tree.district_admin).get(
+        page_url(tree.t1)).content.decode()
 
 
 def test_the_console_links_the_cockpit_for_admins_only(seeded):

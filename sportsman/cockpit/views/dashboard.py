@@ -22,19 +22,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, URLPattern, path, re_path, reverse
+from django.urls import URLPattern, path, re_path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sportsman.cockpit import board, index, periods, xlsx
+from sportsman.cockpit import board, index, periods, supervision, xlsx
 from sportsman.cockpit.periods import Grain, Period
 from sportsman.cockpit.selectors import home_region, region_for
 from sportsman.core import audit
 from sportsman.core.errors import DomainError, InvalidInput
 from sportsman.core.models import AuditEntry
 from sportsman.regions.access import Access, Perm, access_for, scoped
-from sportsman.regions.models import Level, Region
+from sportsman.regions.models import Region
 from sportsman.regions.views import ConsoleState, _render, console_state
 
 SECTION = "cockpit"
@@ -128,28 +128,18 @@ def _crumbs(access: Access, region: Region, ask: Ask) -> list[tuple[Region, str]
             for r in region.ancestors() if access.can(Perm.COCKPIT_VIEW, r)]
 
 
-def _task_url(region: Region) -> str | None:
-    """Where to issue a supervision task to ``region`` (not to a community, which has no units
-    below it), when the supervision pages are mounted."""
-    if region.level == Level.COMMUNITY:
+def _task_url(access: Access, region: Region) -> str | None:
+    """Where to issue ``region`` a supervision task, when the actor supervises a region above
+    it (tasks go strictly downwards)."""
+    parent = region.parent
+    if parent is None or not access.can(Perm.SUPERVISION, parent):
         return None
-    try:
-        url = reverse("cockpit:task_new")
-    except NoReverseMatch:
-        return None
-    return f"{url}?{urlencode({'to': region.code})}"
+    return f"{reverse('cockpit:task_new')}?{urlencode({'to': region.code})}"
 
 
-def _supervision(region: Region) -> dict[str, Any] | None:
-    """The region's open and overdue supervision tasks, when that part of the cockpit exists."""
-    try:
-        from sportsman.cockpit.supervision import panel
-    except ImportError:
-        return None
-    try:
-        return panel(region).as_dict()
-    except NoReverseMatch:  # its pages are not mounted
-        return None
+def _supervision(region: Region) -> dict[str, Any]:
+    """The region's open and overdue supervision tasks."""
+    return supervision.panel(region).as_dict()
 
 
 def _occupancy(region: Region) -> dict[str, Any]:
@@ -227,7 +217,7 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
             "subunits_xlsx": _url("cockpit:export", region,
                                   ask.params(screen="", table="subunits")),
             "trend_xlsx": _url("cockpit:export", region, ask.params(screen="", table="trend")),
-            "task_new": _task_url(region),
+            "task_new": _task_url(access, region),
         },
     }
     if ask.screen:

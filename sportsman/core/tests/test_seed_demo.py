@@ -31,6 +31,7 @@ def _seed(*args: str) -> str:
 
 
 def _wipe() -> None:
+    from sportsman.cockpit.models import Assessment, IndexConfig, MonthlyReport, SupervisionTask
     from sportsman.facilities.models import Booking, Facility, Visit
     from sportsman.rewards.models import (
         Merchant,
@@ -42,6 +43,9 @@ def _wipe() -> None:
     )
 
     # Rows of later steps that protect their regions and users.
+    Assessment.objects.update(supersedes=None)
+    for cockpit_model in (SupervisionTask, Assessment, IndexConfig, MonthlyReport):
+        cockpit_model.objects.all().delete()
     for model in (Voucher, VoucherCampaign, RewardOrder, Reward, Merchant):
         model.objects.all().delete()
     PointEntry.objects.filter(reverses__isnull=False).delete()
