@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db.models import Func, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy
 
 Row = tuple[int, dt.date, int]
 Compute = Callable[[dt.date, dt.date], Iterable[Row]]
@@ -215,3 +216,118 @@ def summed(rows: Iterable[tuple[int | None, dt.datetime, int]]) -> Iterator[Row]
 
 def minutes_between(start: dt.datetime, end: dt.datetime) -> int:
     return int((end - start).total_seconds() // 60)
+
+
+# --- demand signals: counts by sport and time band ----------------------------------------------
+#
+# Demand analysis needs two more dimensions than a metric has: the sport and the time of the week
+# asked for. A *signal* is declared like a metric, in the app's ``figures`` module, and computes
+# ``(region_id, local day, sport slug, band, value)`` rows over a range of days; the cockpit
+# stores them (``cockpit.DemandTally``) and weighs them per region, sport and band
+# (``sportsman.cockpit.demand``). Its *role* says how it counts: places offered, places taken,
+# people turned away (they asked for a place and got none), or another counted sign of demand
+# (full slots, searches that found nothing nearby; later reports and survey answers). A sign with
+# a ``threshold`` speaks for itself: from that count up, the cockpit phrases a suggestion with its
+# ``sentence`` and ``advice``.
+
+SignalRow = tuple[int, dt.date, str, str, int]  # region id, day, sport slug ("": none), band
+SignalCompute = Callable[[dt.date, dt.date], Iterable[SignalRow]]
+ANY_TIME = ""  # the band of a signal not tied to a time (a search, a report)
+MORNING_ENDS = dt.time(12)
+EVENING_STARTS = dt.time(18)
+
+
+class Band(StrEnum):
+    WEEKDAY_MORNING = "weekday_morning"
+    WEEKDAY_DAYTIME = "weekday_daytime"
+    WEEKDAY_EVENING = "weekday_evening"
+    WEEKEND_MORNING = "weekend_morning"
+    WEEKEND_DAYTIME = "weekend_daytime"
+    WEEKEND_EVENING = "weekend_evening"
+
+
+BAND_LABELS: dict[str, Any] = {
+    Band.WEEKDAY_MORNING: gettext_lazy("weekday mornings"),
+    Band.WEEKDAY_DAYTIME: gettext_lazy("weekday afternoons"),
+    Band.WEEKDAY_EVENING: gettext_lazy("weekday evenings"),
+    Band.WEEKEND_MORNING: gettext_lazy("weekend and holiday mornings"),
+    Band.WEEKEND_DAYTIME: gettext_lazy("weekend and holiday afternoons"),
+    Band.WEEKEND_EVENING: gettext_lazy("weekend and holiday evenings"),
+    ANY_TIME: gettext_lazy("any time"),
+}
+
+
+def time_band(when: dt.datetime, *, holidays: Container[dt.date] = ()) -> str:
+    """The band of a local time: weekday or weekend (Saturday, Sunday and the public holidays
+    given), morning (before 12:00), afternoon (12:00–18:00) or evening (from 18:00)."""
+    local = when.astimezone(zone())
+    rest = local.weekday() >= 5 or local.date() in holidays
+    t = local.time()
+    part = "morning" if t < MORNING_ENDS else "daytime" if t < EVENING_STARTS else "evening"
+    return f"{'weekend' if rest else 'weekday'}_{part}"
+
+
+class Role(StrEnum):
+    OFFERED = "offered"  # places offered
+    TAKEN = "taken"  # places taken: demand met
+    TURNED_AWAY = "turned_away"  # people who asked for a place and got none: demand not met
+    SIGN = "sign"  # another counted sign of demand
+
+
+@dataclass(frozen=True)
+class Signal:
+    key: str
+    label: Any
+    role: Role
+    domain: str
+    order: int
+    compute: SignalCompute
+    # How a count reads inside a sentence ("%(count)d on the waitlist"); blank: the label.
+    phrase: Any = ""
+    # A sign suggests something by itself from ``threshold`` up in a region, sport and band;
+    # ``sentence`` may use %(count)d, %(region)s, %(sport)s, %(band)s and %(period)s.
+    threshold: int = 0
+    sentence: Any = ""
+    advice: Any = ""
+
+
+_SIGNALS: dict[str, Signal] = {}
+
+
+def signal(key: str, *, label: Any, role: Role, domain: str, order: int = 100,
+           phrase: Any = "", threshold: int = 0, sentence: Any = "",
+           advice: Any = "") -> Callable[[SignalCompute], SignalCompute]:
+    """Declare a demand signal; the decorated function computes it over a range of days."""
+    if len(key) > 32:
+        raise ValueError(f"signal key {key!r} is longer than 32 characters")
+    if threshold and not sentence:
+        raise ValueError(f"signal {key!r} has a threshold but no sentence")
+
+    def register(compute: SignalCompute) -> SignalCompute:
+        _SIGNALS[key] = Signal(key, label, role, domain, order, compute, phrase, threshold,
+                               sentence, advice)
+        return compute
+    return register
+
+
+def signals() -> list[Signal]:
+    return sorted(_SIGNALS.values(), key=lambda s: (s.order, s.key))
+
+
+def get_signal(key: str) -> Signal | None:
+    return _SIGNALS.get(key)
+
+
+def banded(rows: Iterable[tuple[int | None, dt.datetime, str | None, int]], *,
+           holidays: Container[dt.date] = ()) -> Iterator[SignalRow]:
+    """A signal from rows ``(region_id, when, sport slug, value)`` read in Python: the values
+    summed per region, local day, sport and band of ``when``."""
+    tz = zone()
+    totals: dict[tuple[int, dt.date, str, str], int] = defaultdict(int)
+    for region_id, when, sport, value in rows:
+        if region_id is not None and value:
+            totals[(region_id, when.astimezone(tz).date(), sport or "",
+                    time_band(when, holidays=holidays))] += value
+    for (region_id, day, sport, band), value in totals.items():
+        if value:
+            yield region_id, day, sport, band, value

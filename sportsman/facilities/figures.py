@@ -122,3 +122,6 @@ figures.ratio("utilisation", label=_("utilisation of bookable places"),
 figures.ratio("tickets_on_time_rate", label=_("maintenance resolved on time"),
               numerator="tickets_done_on_time", denominator="tickets_done", domain=DOMAIN,
               order=42)
+
+# The demand signals (slots, waitlists, lotteries, search misses) register with the metrics.
+from sportsman.facilities import demand  # noqa: E402, F401

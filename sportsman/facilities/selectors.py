@@ -136,7 +136,7 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     each with ``distance_m``; without one they are sorted by name. Filters combine with AND.
     Raises InvalidInput (field named) on a bad value. With ``count_miss`` (a resident's search,
     from the API or the page), a first page near a point for a sport that finds nothing counts
-    one miss (``search_misses``): one more statement, only then."""
+    one miss (``search_misses``): one more statement (rarely two or three), only then."""
     if (lat is None) != (lng is None):
         raise _bad("lng" if lng is None else "lat", _("Give both latitude and longitude."))
     if lat is not None and not -90 <= lat <= 90:
@@ -218,7 +218,6 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     if count_miss and not page and sport_id is not None and after is None \
             and not (q or open_now or crowd or free is not None):
         search_misses.count_miss(sport_id=sport_id, day=hours.local(now).date(), point=point,
-                                 radius_m=radius,
                                  community=near_community if lat is None else None)
     return SearchPage(_load_hits([pk for _d, pk in page], {pk: d for d, pk in page}, now),
                       next_cursor, point=point, radius_m=radius)

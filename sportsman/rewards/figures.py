@@ -45,7 +45,7 @@ def vouchers_redeemed(start: dt.date, end: dt.date) -> Iterator[Row]:
                            start=start, end=end)
 
 
-@figures.metric("voucher_value_redeemed", label=_("voucher value redeemed (fen)"),
+@figures.metric("voucher_value_redeemed", label=_("voucher value redeemed"),
                 kind=Kind.FLOW, domain=DOMAIN, unit=_("fen"), order=64)
 def voucher_value_redeemed(start: dt.date, end: dt.date) -> Iterator[Row]:
     return figures.per_day(Voucher.objects.all(), at="redeemed_at", region=HOME,

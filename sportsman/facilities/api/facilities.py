@@ -358,11 +358,13 @@ def _detail(facility_id: int) -> dict:
 @public
 def search(request: HttpRequest, query: Query[SearchQuery]):
     """Facilities near a point (nearest first, within ``radius_m``, at most 50 km) or all by
-    name, filtered by sport (slug), category, open now, free, crowd level and name."""
+    name, filtered by sport (slug), category, open now, free, crowd level and name. A first
+    page near a point for a sport (no other filter) that finds nothing is counted, without who
+    or where exactly, as a search miss of the nearest community (demand analysis)."""
     page = selectors.search_facilities(
         lat=query.lat, lng=query.lng, radius_m=query.radius_m, sport=query.sport,
         category=query.category, open_now=query.open_now, free=query.free, crowd=query.crowd,
-        q=query.q, limit=query.limit, cursor=query.cursor)
+        q=query.q, limit=query.limit, cursor=query.cursor, count_miss=True)
     return {"items": [_item(h.facility, open_now=h.open_now, distance_m=h.distance_m,
                             crowd=h.crowd) for h in page.items],
             "next_cursor": page.next_cursor}

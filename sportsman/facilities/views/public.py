@@ -104,7 +104,7 @@ def find(request: HttpRequest) -> HttpResponse:
                 category=data.get("category") or None, open_now=bool(data.get("open_now")),
                 free=True if data.get("free") else None, crowd=data.get("crowd") or None,
                 q=data.get("q") or None, near_community=community,
-                cursor=data.get("cursor") or None, limit=20)
+                cursor=data.get("cursor") or None, limit=20, count_miss=True)
         except InvalidInput as exc:
             error = exc.message
         else:
