@@ -712,7 +712,7 @@ def ranking_xlsx(*, access: Access, assessment_id: int, request: Any = None) -> 
     """(file name stem, xlsx) of an assessment's ranking: one row per subunit with its points per
     item, total and rank; what the assessment is; the assessors' notes. The actor may see the
     assessment. Audited (``assessment.export``, kind view)."""
-    from sportsman.cockpit import xlsx
+    from sportsman.core import xlsx
     from sportsman.core.models import AuditEntry
 
     a = get_assessment(access, assessment_id)

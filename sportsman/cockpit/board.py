@@ -17,9 +17,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sportsman.cockpit import tallies, xlsx
+from sportsman.cockpit import tallies
 from sportsman.cockpit.periods import Grain, Period
-from sportsman.core import figures
+from sportsman.core import figures, xlsx
 from sportsman.core.errors import InvalidInput
 from sportsman.regions.models import Region
 

@@ -934,7 +934,7 @@ def export_xlsx(*, access: Access, filters: TaskFilters, request: Any = None,
     status, progress, overdue days and the key times (local), through ``cockpit.xlsx`` (text
     typed by people stays text, never a formula). Audited (``supervision.export``, kind
     view)."""
-    from sportsman.cockpit import xlsx
+    from sportsman.core import xlsx
     from sportsman.core.models import AuditEntry
 
     today = today or today_local()

@@ -7,54 +7,20 @@ Callers pass querysets already narrowed to the actor's scope and audit the expor
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sportsman.core import xlsx
 from sportsman.core.models import Sport
 from sportsman.facilities.imports import COLUMNS
 from sportsman.facilities.models import Booking, Facility, OpeningException, OpeningRule, Unit
 from sportsman.facilities.stats import Utilisation
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_MAX_ROWS = 50_000
 WEEKDAY_ZH = "一二三四五六日"
-
-
-def _cell(sheet: Any, value: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value).replace(tzinfo=None)
-    elif value is None:
-        value = ""
-    elif not isinstance(value, int | float | dt.date):
-        value = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # text from users stays text, never a formula
-    elif isinstance(value, dt.datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    return cell
-
-
-def _book(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for title, headers, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(headers)
-        for row in rows:
-            sheet.append([_cell(sheet, v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def hours_text(rules: Iterable[OpeningRule]) -> str:
@@ -116,7 +82,7 @@ def facilities_workbook(qs: QuerySet[Facility]) -> bytes:
             }
             yield [values[key] for _header, key in COLUMNS]
 
-    return _book([(_("Facilities"), [h for h, _key in COLUMNS], rows())])
+    return xlsx.workbook([(_("Facilities"), [h for h, _key in COLUMNS], rows())])
 
 
 def bookings_workbook(facility: Facility, day: dt.date, bookings: QuerySet[Booking]) -> bytes:
@@ -128,7 +94,7 @@ def bookings_workbook(facility: Facility, day: dt.date, bookings: QuerySet[Booki
                    getattr(user, "masked_phone", ""), b.get_status_display(), b.checked_in_at]
 
     title = f"{facility.name} {day:%Y-%m-%d}"
-    return _book([(title, [_("Start"), _("End"), _("Unit"), _("Nickname"), _("Phone"),
+    return xlsx.workbook([(title, [_("Start"), _("End"), _("Unit"), _("Nickname"), _("Phone"),
                            _("Status"), _("Checked in at")], rows())])
 
 
@@ -143,7 +109,7 @@ def utilisation_workbook(facility: Facility, report: Utilisation) -> bytes:
     ]
     per_day: list[list[Any]] = [[day, n] for day, n in report.visits_per_day.items()]
     heat: list[list[Any]] = [[f"周{WEEKDAY_ZH[wd]}", *report.heat[wd]] for wd in range(7)]
-    return _book([
+    return xlsx.workbook([
         (_("Summary"), [_("Item"), _("Value")], summary),
         (_("Visits per day"), [_("Day"), _("Visits")], per_day),
         (_("Heat map"), [_("Weekday"), *[f"{h:02d}" for h in range(24)]], heat),
@@ -155,7 +121,7 @@ def subsidy_workbook(region_name: str, date_from: dt.date, date_to: dt.date,
     headers = ["场馆编号", "场馆", "社区", "类别", "到场人次", "服务人数", "使用时长(小时)",
                "预约利用率", "活跃指数", "补贴金额(元)"]
     title = f"{region_name} {date_from:%Y%m%d}-{date_to:%Y%m%d}"
-    return _book([(title, headers, (
+    return xlsx.workbook([(title, headers, (
         [r["facility_id"], r["name"], r["community"], r["category"], r["visits"],
          r["visitors"], r["hours"], "" if r["utilisation"] is None else r["utilisation"],
          r["index"], r["share_cents"] / 100] for r in rows))])

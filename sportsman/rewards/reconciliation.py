@@ -24,8 +24,6 @@ from sportsman.core import audit
 from sportsman.regions.access import Access, Perm
 from sportsman.rewards.models import Merchant, Voucher, VoucherCampaign, VoucherStatus
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @dataclass(frozen=True)
 class Line:

@@ -12,6 +12,8 @@ from tests.e2e.server import DEMO_PASSWORD, ROOT, launch_browser, serve
 
 OUT = ROOT / "docs" / "screenshots"
 STATION = "花园社区运动家智能健身驿站(24小时)"
+CITY = "330400000000"
+NANHU = "330402000000"
 
 
 def _log_in(page, phone: str) -> None:
@@ -20,6 +22,40 @@ def _log_in(page, phone: str) -> None:
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("main").get_by_role("button", name="登录").click()
+
+
+def _cockpit(browser, server, out: Path) -> list[Path]:
+    """The city administrator's cockpit on a laptop and on the big screen, and its parts."""
+    import datetime as dt
+
+    written = []
+    laptop = browser.new_context(base_url=server.url, locale="zh-CN",
+                                 viewport={"width": 1366, "height": 900})
+    page = laptop.new_page()
+    _log_in(page, "13800000004")
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    for name, path, full in (
+            ("cockpit", f"/cockpit/{CITY}/", False),
+            ("cockpit-district", f"/cockpit/{NANHU}/?period={last_month}&grain=day", True),
+            ("supervision", "/cockpit/tasks/", False),
+            ("assessments", "/cockpit/assessments/", False),
+            ("demand", f"/cockpit/{CITY}/demand/", False),
+            ("monthly-report", f"/cockpit/{CITY}/reports/{last_month}/", False)):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        written.append(out / f"{name}.png")
+        page.screenshot(path=written[-1], full_page=full)
+    screen = browser.new_context(base_url=server.url, locale="zh-CN",
+                                 viewport={"width": 1920, "height": 1080})
+    screen.add_cookies(laptop.cookies())
+    page = screen.new_page()
+    page.goto(f"/cockpit/{CITY}/?screen=1")
+    page.wait_for_load_state("networkidle")
+    written.append(out / "cockpit-screen.png")
+    page.screenshot(path=written[-1])
+    laptop.close()
+    screen.close()
+    return written
 
 
 def take(out: Path = OUT) -> list[Path]:
@@ -76,6 +112,7 @@ def take(out: Path = OUT) -> list[Path]:
         page.wait_for_load_state()
         written.append(out / "venue.png")
         page.screenshot(path=written[-1], full_page=True)
+        written += _cockpit(browser, server, out)
         browser.close()
     return written
 

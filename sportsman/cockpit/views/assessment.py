@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sportsman.cockpit import assessment as svc
-from sportsman.cockpit import index, periods, xlsx
+from sportsman.cockpit import index, periods
 from sportsman.cockpit.models.assessment import (
     AssessmentStatus,
     Direction,
@@ -38,6 +38,7 @@ from sportsman.cockpit.models.assessment import (
     Normalisation,
 )
 from sportsman.cockpit.periods import Grain
+from sportsman.core import xlsx
 from sportsman.core.errors import Forbidden, InvalidInput
 from sportsman.regions.access import Perm, access_for, scoped
 from sportsman.regions.models import Region

@@ -14,8 +14,6 @@ Every figure comes from ``sportsman.cockpit.board`` (built on the tallies), the 
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,41 +25,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sportsman.cockpit import board, index, periods, supervision, xlsx
-from sportsman.cockpit.periods import Grain, Period
+from sportsman.cockpit import board, index, periods, supervision
 from sportsman.cockpit.selectors import home_region, region_for
-from sportsman.core import audit
+from sportsman.cockpit.views.common import (
+    CODE,
+    SECTION,
+    Ask,
+    bad_ask,
+    crumbs,
+    here,
+    picker,
+    state,
+    url,
+)
+from sportsman.core import audit, xlsx
 from sportsman.core.errors import DomainError, InvalidInput
 from sportsman.core.models import AuditEntry
 from sportsman.regions.access import Access, Perm, access_for, scoped
 from sportsman.regions.models import Region
-from sportsman.regions.views import ConsoleState, _render, console_state
+from sportsman.regions.views import _render
 
-SECTION = "cockpit"
 TABLES = ("subunits", "trend")
-PERIOD_GRAINS = {Grain.MONTH: gettext_lazy("Month"), Grain.QUARTER: gettext_lazy("Quarter"),
-                 Grain.YEAR: gettext_lazy("Year")}
 CROWD_LABELS = {"quiet": gettext_lazy("quiet"), "moderate": gettext_lazy("moderate"),
                 "busy": gettext_lazy("busy"), "unknown": gettext_lazy("not known")}
 BUSIEST_SHOWN = 10
-
-
-@dataclasses.dataclass(frozen=True)
-class Ask:
-    """What the page was asked for (the query string, checked)."""
-
-    period: Period
-    grain: str | None  # None: the period's natural grain
-    sort: str
-    descending: bool
-    screen: bool
-
-    def params(self, **changes: Any) -> dict[str, str]:
-        values: dict[str, Any] = {"period": self.period.key, "grain": self.grain or "",
-                                  "sort": self.sort, "dir": "" if self.descending else "asc",
-                                  "screen": "1" if self.screen else ""}
-        values.update(changes)
-        return {k: str(v) for k, v in values.items() if v}
 
 
 def _ask(request: HttpRequest) -> Ask:
@@ -74,61 +61,14 @@ def _ask(request: HttpRequest) -> Ask:
                request.GET.get("dir") != "asc", request.GET.get("screen") == "1")
 
 
-def _here(params: dict[str, str]) -> str:
-    """A link to the same page with other parameters."""
-    return f"?{urlencode(params)}"
-
-
-def _url(name: str, region: Region, params: dict[str, str] | None = None) -> str:
-    url = reverse(name, args=[region.code])
-    return f"{url}?{urlencode(params)}" if params else url
-
-
 def _board(region: Region, ask: Ask) -> board.Board:
     def link(child: Region) -> str:
-        return _url("cockpit:region", child, ask.params())
+        return url("cockpit:region", child, ask.params())
     return board.build(region, ask.period, grain=ask.grain, sort=ask.sort,
                        descending=ask.descending, link=link)
 
 
-def _state(request: HttpRequest, region: Region) -> ConsoleState:
-    """The console's chrome around ``region`` (its header and path show the cockpit's region)."""
-    state = console_state(request)
-    trail = [r for r in region.ancestors() if state.access.can(Perm.REGION_VIEW, r)]
-    return dataclasses.replace(state, region=region, trail=trail,
-                               children=list(region.children.order_by("code")))
-
-
-def _picker(ask: Ask) -> dict[str, Any]:
-    """The period picker: month / quarter / year, the periods of the chosen kind (newest
-    first), and the previous and next ones."""
-    today = timezone.localdate()
-    period = ask.period
-    anchor = min(period.end, today)
-    kinds = [{"label": label, "active": grain is period.grain,
-              "url": _here(ask.params(period=periods.period_containing(grain, anchor).key,
-                                      grain=""))}
-             for grain, label in PERIOD_GRAINS.items()]
-    options = []
-    p = periods.period_containing(period.grain, today)
-    while p.start.year >= periods.FIRST_YEAR:
-        options.append(p)
-        p = p.previous()
-    before = period.previous()
-    after = periods.period_containing(period.grain, period.end + dt.timedelta(days=1))
-    hidden = {k: v for k, v in ask.params().items() if k != "period"}
-    return {"kinds": kinds, "options": options, "hidden": hidden,
-            "previous": _here(ask.params(period=before.key))
-            if before.start.year >= periods.FIRST_YEAR else None,
-            "next": _here(ask.params(period=after.key)) if after.start <= today else None}
-
-
-def _crumbs(access: Access, region: Region, ask: Ask) -> list[tuple[Region, str]]:
-    return [(r, _url("cockpit:region", r, ask.params()))
-            for r in region.ancestors() if access.can(Perm.COCKPIT_VIEW, r)]
-
-
-def _task_url(access: Access, region: Region) -> str | None:
+def _taskurl(access: Access, region: Region) -> str | None:
     """Where to issue ``region`` a supervision task, when the actor supervises a region above
     it (tasks go strictly downwards)."""
     parent = region.parent
@@ -168,20 +108,8 @@ def _columns(b: board.Board, ask: Ask) -> list[dict[str, Any]]:
         out.append({"figure": f, "current": current, "total": f.show(b.total.get(f.key)),
                     "aria_sort": ("descending" if b.descending else "ascending") if current
                     else "",
-                    "url": _here(ask.params(sort=f.key, dir="asc" if flip else ""))})
+                    "url": here(ask.params(sort=f.key, dir="asc" if flip else ""))})
     return out
-
-
-def _bad_ask(request: HttpRequest, region: Region, exc: InvalidInput) -> HttpResponse:
-    """The page with the problem named and a picker on the current month (status 400)."""
-    ask = Ask(periods.parse(None), None, "", True, False)
-    problems = [str(v) for v in exc.fields.values()]
-    response = _render(request, "cockpit/dashboard/bad_request.html", _state(request, region),
-                       SECTION, region=region, message=exc.message, problems=problems,
-                       picker=_picker(ask), ask=ask,
-                       crumbs=_crumbs(access_for(request), region, ask))
-    response.status_code = 400
-    return response
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -190,7 +118,7 @@ def _bad_ask(request: HttpRequest, region: Region, exc: InvalidInput) -> HttpRes
 def home(request: HttpRequest) -> HttpResponse:
     """The cockpit of the topmost region the actor holds the cockpit over."""
     region = home_region(access_for(request))
-    return HttpResponseRedirect(_url("cockpit:region", region))
+    return HttpResponseRedirect(url("cockpit:region", region))
 
 
 @scoped(Perm.COCKPIT_VIEW)
@@ -201,30 +129,30 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
     try:
         ask = _ask(request)
     except InvalidInput as exc:
-        return _bad_ask(request, region, exc)
+        return bad_ask(request, region, exc)
     b = _board(region, ask)
     context: dict[str, Any] = {
         "region": region, "board": b, "ask": ask, "data": b.as_data(),
-        "occupancy": _occupancy(region), "crumbs": _crumbs(access, region, ask),
-        "picker": _picker(ask), "busiest": BUSIEST_SHOWN,
+        "occupancy": _occupancy(region), "crumbs": crumbs(access, region, "cockpit:region", ask.params()),
+        "picker": picker(ask), "busiest": BUSIEST_SHOWN,
         "grains": [{"key": g, "label": label, "active": g == b.grain,
-                    "url": _here(ask.params(grain=g))} for g, label in board.GRAINS.items()],
+                    "url": here(ask.params(grain=g))} for g, label in board.GRAINS.items()],
         "urls": {
-            "data": _url("cockpit:data", region, ask.params(screen="")),
-            "occupancy": _url("cockpit:occupancy", region),
-            "screen": _url("cockpit:region", region, ask.params(screen="1")),
-            "console": _url("cockpit:region", region, ask.params(screen="")),
-            "subunits_xlsx": _url("cockpit:export", region,
+            "data": url("cockpit:data", region, ask.params(screen="")),
+            "occupancy": url("cockpit:occupancy", region),
+            "screen": url("cockpit:region", region, ask.params(screen="1")),
+            "console": url("cockpit:region", region, ask.params(screen="")),
+            "subunits_xlsx": url("cockpit:export", region,
                                   ask.params(screen="", table="subunits")),
-            "trend_xlsx": _url("cockpit:export", region, ask.params(screen="", table="trend")),
-            "task_new": _task_url(access, region),
+            "trend_xlsx": url("cockpit:export", region, ask.params(screen="", table="trend")),
+            "task_new": _taskurl(access, region),
         },
     }
     if ask.screen:
         return render(request, "cockpit/dashboard/screen.html", context)
     context.update(columns=_columns(b, ask), supervision=_supervision(region),
                    index_panel=index.panel_dict(index.panel(region, b.period)))
-    return _render(request, "cockpit/dashboard/region.html", _state(request, region), SECTION,
+    return _render(request, "cockpit/dashboard/region.html", state(request, region), SECTION,
                    **context)
 
 
@@ -270,7 +198,6 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
     return xlsx.download(content, f"cockpit-{region.code}-{b.period.key}-{table}")
 
 
-CODE = r"(?P<code>\d{2,12})"  # a statistical code (paths like tasks/ belong to other pages)
 
 urlpatterns: list[URLPattern] = [
     path("", home, name="home"),

@@ -21,15 +21,14 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
 
-from sportsman.cockpit import demand, periods, xlsx
+from sportsman.cockpit import demand, periods
 from sportsman.cockpit.demand import BANDS, Analysis, Row
 from sportsman.cockpit.selectors import region_for
-from sportsman.cockpit.views.dashboard import CODE, SECTION, Ask, _bad_ask, _picker, _state, _url
-from sportsman.core import audit
+from sportsman.cockpit.views.common import CODE, SECTION, Ask, bad_ask, crumbs, picker, state, url
+from sportsman.core import audit, xlsx
 from sportsman.core.errors import InvalidInput
 from sportsman.core.models import AuditEntry
-from sportsman.regions.access import Access, Perm, access_for, scoped
-from sportsman.regions.models import Region
+from sportsman.regions.access import Perm, access_for, scoped
 from sportsman.regions.views import _render
 
 RANK = "rank"
@@ -87,11 +86,6 @@ def _headings(a: Analysis, ask: Ask, current: str) -> list[dict[str, Any]]:
     return out
 
 
-def _crumbs(access: Access, region: Region, ask: Ask) -> list[tuple[Region, str]]:
-    return [(r, _url("cockpit:demand", r, {"period": ask.period.key}))
-            for r in region.ancestors() if access.can(Perm.COCKPIT_VIEW, r)]
-
-
 def _cells(a: Analysis, row: Row) -> list[str]:
     return [f"{row.values.get(s.key, 0):,}" for s in a.columns]
 
@@ -104,18 +98,19 @@ def page(request: HttpRequest, code: str) -> HttpResponse:
     try:
         ask = _ask(request)
     except InvalidInput as exc:
-        return _bad_ask(request, region, exc)
+        return bad_ask(request, region, exc)
     a = demand.analyse(region, ask.period)
     current, rows = _sorted(a, ask)
     rank = {id(r): i for i, r in enumerate(a.rows, start=1)}
     heat = a.heat()
     grid = heat.grid()
     period = {"period": ask.period.key}
-    return _render(request, "cockpit/demand/page.html", _state(request, region), SECTION, **{
-        "region": region, "analysis": a, "ask": ask, "picker": _picker(ask),
-        "crumbs": _crumbs(access, region, ask), "headings": _headings(a, ask, current),
+    return _render(request, "cockpit/demand/page.html", state(request, region), SECTION, **{
+        "region": region, "analysis": a, "ask": ask, "picker": picker(ask),
+        "crumbs": crumbs(access, region, "cockpit:demand", {"period": ask.period.key}),
+        "headings": _headings(a, ask, current),
         "rows": [{"row": row, "rank": rank[id(row)], "cells": _cells(a, row),
-                  "url": _url("cockpit:demand", row.region, period)
+                  "url": url("cockpit:demand", row.region, period)
                   if row.region.pk != region.pk else ""} for row in rows],
         "heat": heat, "heat_grid": grid,
         "heat_data": {"bands": [label for _b, label in heat.bands],
@@ -124,8 +119,8 @@ def page(request: HttpRequest, code: str) -> HttpResponse:
                                  cell.turned_away]
                                 for i, (_name, cells) in enumerate(grid)
                                 for j, cell in enumerate(cells) if cell is not None]},
-        "urls": {"xlsx": _url("cockpit:demand_export", region, period),
-                 "cockpit": _url("cockpit:region", region, period)},
+        "urls": {"xlsx": url("cockpit:demand_export", region, period),
+                 "cockpit": url("cockpit:region", region, period)},
         "thresholds": {"turned_away": demand.MIN_TURNED_AWAY, "ratio": demand.MIN_RATIO,
                        "signs": [(s.label, s.threshold) for s in a.signals if s.threshold]},
     })

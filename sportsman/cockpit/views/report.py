@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from sportsman.cockpit import monthly_reports, periods, report
 from sportsman.cockpit.models import MonthlyReport
 from sportsman.cockpit.selectors import region_for
-from sportsman.cockpit.views.dashboard import CODE, SECTION, _state
+from sportsman.cockpit.views.common import CODE, SECTION, state
 from sportsman.core.errors import NotFound
 from sportsman.regions.access import Perm, access_for, scoped
 from sportsman.regions.models import Region
@@ -65,7 +65,7 @@ def reports(request: HttpRequest, code: str) -> HttpResponse:
     rows = [_row(r, now) for r in
             monthly_reports.reports_of(region).select_related("region", "requested_by")[:120]]
     last = report.last_month()
-    return _render(request, "cockpit/report/list.html", _state(request, region), SECTION,
+    return _render(request, "cockpit/report/list.html", state(request, region), SECTION,
                    region=region, rows=rows, last=last, first=f"{periods.FIRST_YEAR}-01",
                    current=periods.period_containing(periods.Grain.MONTH, timezone.localdate()),
                    dashboard_url=reverse("cockpit:region", args=[code]))

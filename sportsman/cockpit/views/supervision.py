@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sportsman.cockpit import supervision as sv
-from sportsman.cockpit import xlsx
 from sportsman.cockpit.api.supervision import evidence_url
 from sportsman.cockpit.models.supervision import (
     WORKING,
@@ -32,6 +31,7 @@ from sportsman.cockpit.models.supervision import (
     TaskCategory,
     TaskStatus,
 )
+from sportsman.core import xlsx
 from sportsman.core.errors import DomainError
 from sportsman.core.views import safe_next
 from sportsman.regions.access import Access, Perm, scoped

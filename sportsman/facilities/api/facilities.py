@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from sportsman.core import audit
+from sportsman.core import audit, xlsx
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import AuditEntry
 from sportsman.core.schemas import In
@@ -594,6 +594,6 @@ def detail(request: HttpRequest, facility_id: int):
 
 def _xlsx(content: bytes, stem: str) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content, content_type=exports.XLSX)
+    response = HttpResponse(content, content_type=xlsx.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.xlsx"'
     return response

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from sportsman.core import audit
+from sportsman.core import audit, xlsx
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import AuditEntry, Sport
 from sportsman.facilities import exports, hours, imports, registry, selectors, stats
@@ -567,7 +567,7 @@ def qr(request: HttpRequest, facility_id: int) -> HttpResponse:
 
 def _xlsx(content: bytes, stem: str) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content, content_type=exports.XLSX)
+    response = HttpResponse(content, content_type=xlsx.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.xlsx"'
     return response
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from sportsman.core import xlsx
 from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
 from sportsman.regions.access import Perm, access_for, for_self, public, scoped
@@ -253,7 +254,7 @@ def _staff_out(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
 
 
 def _xlsx(name: str, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type=reconciliation.XLSX)
+    response = HttpResponse(content, content_type=xlsx.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from sportsman.core import xlsx
 from sportsman.core.models import AuditEntry
 from sportsman.rewards import reconciliation, vouchers
 from sportsman.rewards.tests.scope_cases_vouchers import make_campaign, make_merchant, make_voucher
@@ -74,7 +75,7 @@ def test_merchant_workbook_holds_only_their_redemptions_across_campaigns(tree, r
         "/api/v1/merchant/reconciliation.xlsx")
 
     assert response.status_code == 200
-    assert response["Content-Type"] == reconciliation.XLSX
+    assert response["Content-Type"] == xlsx.XLSX
     totals = _sheets(response.content)[0][2:]
     assert [row[0] for row in totals[:-1]] == ["游泳馆"]
     assert totals[-1][4:7] == (1, 50.0, 100.0)

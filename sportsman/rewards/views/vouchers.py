@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from sportsman.core import xlsx
 from sportsman.core.errors import DomainError, InvalidInput
 from sportsman.facilities.models import Facility
 from sportsman.regions.access import Perm, access_for, for_self, public, scoped
@@ -35,7 +36,7 @@ SECTION = "vouchers"
 
 
 def _xlsx(name: str, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type=reconciliation.XLSX)
+    response = HttpResponse(content, content_type=xlsx.XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,5 +1,5 @@
-"""Spreadsheets of cockpit tables: one workbook of named sheets, a header row each, values
-stored as plain data (text is never a formula, times are local), and the download response.
+"""Spreadsheets for staff: one workbook of named sheets, a header row each, values stored as
+plain data (text is never a formula, times are local), and the download response.
 
 Callers pass rows they already narrowed to the actor's scope and audit the export themselves.
 """
