@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sportsman.cockpit import assessment as svc
 from sportsman.cockpit import index, periods
@@ -43,11 +43,13 @@ D = Decimal
 
 
 def _sheet(a: Assessment) -> dict[str, dict[str, object]]:
-    """Per subunit name: each item's points by label, total and rank."""
-    sheet = svc.score_sheet(a)
-    return {row.entry.region.name: {
-        **{i.label: c.points for i, c in zip(sheet.items, row.cells, strict=True)},  # type: ignore[attr-defined]
-        "total": row.entry.total, "rank": row.entry.rank} for row in sheet.rows}
+    """Per subunit name: each item's points by (English) label, total and rank."""
+    with translation.override("en"):
+        sheet = svc.score_sheet(a)
+        return {row.entry.region.name: {
+            **{str(i.label): c.points  # type: ignore[attr-defined]
+               for i, c in zip(sheet.items, row.cells, strict=True)},
+            "total": row.entry.total, "rank": row.entry.rank} for row in sheet.rows}
 
 
 def _as(user):

@@ -97,7 +97,7 @@ def test_the_summary_runs_its_sentences_together_in_chinese(seeded):
         content = report.build(seeded.city, seeded.period)
         assert ". " not in content.summary_text
     with translation.override("en"):
-        assert ". " in content.summary_text
+        assert ". " in report.build(seeded.city, seeded.period).summary_text
 
 
 def test_numbers_are_written_for_the_language():
@@ -177,7 +177,7 @@ def test_a_month_that_has_not_begun_is_refused():
     today = timezone.localdate()
     next_month = periods.period_containing(periods.Grain.MONTH,
                                            today.replace(day=28) + dt.timedelta(days=5))
-    with pytest.raises(InvalidInput, match="has not begun"):
+    with translation.override("en"), pytest.raises(InvalidInput, match="has not begun"):
         report.month(next_month.key, today=today)
 
 
@@ -185,7 +185,7 @@ def test_only_a_finished_month_can_be_stored():
     today = timezone.localdate()
     this_month = periods.period_containing(periods.Grain.MONTH, today)
     assert report.month(this_month.key, today=today) == this_month
-    with pytest.raises(InvalidInput, match="not over yet"):
+    with translation.override("en"), pytest.raises(InvalidInput, match="not over yet"):
         report.month(this_month.key, finished=True, today=today)
     assert report.month(report.last_month(today).key, finished=True, today=today).end < today
 

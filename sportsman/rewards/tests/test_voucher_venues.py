@@ -264,7 +264,7 @@ def test_staff_choose_venues_run_by_merchants_on_the_campaign_form(tree, venues)
     assert list(campaign.facilities.all()) == [venues["gym"]]
     client.post(reverse("rewards:console_voucher_activate", args=[campaign.pk]))
     edit = client.get(reverse("rewards:console_voucher", args=[campaign.pk])).content.decode()
-    assert "merchants and venues" in edit or "商户和场馆" in edit
+    assert "merchants and venues" in edit or "适用商户和适用场馆" in edit
     cleared = client.post(reverse("rewards:console_voucher", args=[campaign.pk]),
                           {**form, "facilities": []})
     assert cleared.status_code == 302
