@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from sportsman.core.demo_city import BATCH, DemoCity, demo_step
+from sportsman.core.demo_city import BATCH, REFERENCE_YEAR, DemoCity, demo_step
 from sportsman.facilities.hours import LOCAL_TZ
 
 JX_FACILITIES = 1_267
@@ -255,6 +255,7 @@ def step_facilities(city: DemoCity) -> None:
     Unit.objects.bulk_create(unit_rows, batch_size=BATCH)
     through.objects.bulk_create(links, batch_size=BATCH * 2)
     Device.objects.bulk_create(devices, batch_size=BATCH)
+    _register_dates(city, [f for f, _ in specs], devices)
     city.made["facilities"] = [f.pk for f, _ in specs]
     _history(city, rng, [f for f, _ in specs])
     _now(city, rng, {d.facility_id for d in devices if d.kind == DeviceKind.COUNTER})
@@ -471,6 +472,23 @@ def _home_station(city: DemoCity) -> tuple[Any, tuple[Any, ...]]:
                     accessibility=["无障碍通道"], contact_name=f"{home.name}服务中心",
                     contact_phone="0573-82000000", is_free=True, is_bookable=True,
                     holiday_hours="normal", external_ref="JX-HOME-STATION"), HOME_STATION
+
+
+def _register_dates(city: DemoCity, facilities: list[Any], devices: list[Any]) -> None:
+    """Facilities were registered during the platform's first years (before the year of visits
+    the demo plays), their devices some weeks after them: the cockpit's counts of facilities
+    then stand for the whole history, as they would in a city that registered them back then."""
+    from sportsman.facilities.models import Device, Facility
+
+    rng = city.rng("facility register dates")
+    first = dt.datetime(REFERENCE_YEAR - 1, 1, 1, 9, tzinfo=LOCAL_TZ)
+    for f in facilities:
+        f.created_at = first + dt.timedelta(seconds=rng.randrange(2 * 365 * 24 * 3600))
+    Facility.objects.bulk_update(facilities, ["created_at"], batch_size=BATCH)
+    registered = {f.pk: f.created_at for f in facilities}
+    for d in devices:
+        d.created_at = registered[d.facility_id] + dt.timedelta(days=rng.randint(7, 120))
+    Device.objects.bulk_update(devices, ["created_at"], batch_size=BATCH)
 
 
 def _insert(model: Any, columns: list[str], rows: Any) -> None:
