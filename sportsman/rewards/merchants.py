@@ -162,6 +162,32 @@ def review_merchant(*, actor: Any, merchant_id: int, approve: bool, note: str = 
     return merchant
 
 
+def set_venues(*, actor: Any, merchant_id: int, facilities: list[int],
+               request: Any = None) -> Merchant:
+    """Change the venues an approved merchant operates (a merchant opens or closes a venue).
+    Requires ``MERCHANT_REVIEW`` over the merchant's region (else ``not_found``); each venue
+    inside its region (else ``invalid`` on ``facilities`` and nothing written); a merchant not
+    approved is refused (``merchant_not_approved``: its venues are chosen at review). Audited with
+    the venues before and after."""
+    access = _access(actor)
+    access.require_anywhere(Perm.MERCHANT_REVIEW)
+    with transaction.atomic():
+        merchant = (access.scope(Merchant.objects.select_for_update().select_related("region"),
+                                 Perm.MERCHANT_REVIEW)
+                    .filter(pk=merchant_id).first())
+        if merchant is None:
+            raise NotFound()
+        if merchant.status != MerchantStatus.APPROVED:
+            raise MerchantNotApproved()
+        venues = venue_ids(merchant.region, facilities, _VENUES_OUTSIDE) or []
+        before = sorted(merchant.facilities.values_list("id", flat=True))
+        merchant.facilities.set(venues)
+        audit.record(actor=access.user, action="merchant.venues", obj=merchant,
+                     region=merchant.region, request=request,
+                     data={"before": before, "after": sorted(venues)})
+    return merchant
+
+
 def merchants_of(user: Any) -> QuerySet[Merchant]:
     """The approved merchants ``user`` owns (none for an anonymous user)."""
     if user is None or not getattr(user, "is_authenticated", False):

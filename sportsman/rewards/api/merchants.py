@@ -107,3 +107,17 @@ def review(request: HttpRequest, merchant_id: int, data: ReviewIn):
                                          approve=data.approve, note=data.note,
                                          facilities=data.facilities, request=request)
     return merchant_out(merchant)
+
+
+class VenuesIn(In):
+    facilities: list[int] = Field(..., max_length=200)
+
+
+@router.put("/merchants/{merchant_id}/venues", response=MerchantOut)
+@scoped(Perm.MERCHANT_REVIEW)
+def set_venues(request: HttpRequest, merchant_id: int, data: VenuesIn):
+    """Set the venues an approved merchant operates (each inside its region)."""
+    merchant = merchants.set_venues(actor=access_for(request), merchant_id=merchant_id,
+                                    facilities=data.facilities, request=request)
+    return merchant_out(Merchant.objects.prefetch_related(_VENUES).get(pk=merchant.pk))
+

@@ -103,6 +103,40 @@ def test_approving_without_venues_keeps_the_applicants_choice(tree, venues):
 # --- campaigns name venues in their region -----------------------------------------------------
 
 
+def test_staff_change_the_venues_of_an_approved_merchant(tree, venues):
+    merchant = _operating(tree, tree.t1, venues["gym"])
+    merchants.set_venues(actor=tree.town_admin, merchant_id=merchant.pk,
+                         facilities=[venues["court"].pk, venues["court"].pk])
+    assert list(merchant.facilities.all()) == [venues["court"]]
+    entry = AuditEntry.objects.get(action="merchant.venues")
+    assert entry.data == {"before": [venues["gym"].pk], "after": [venues["court"].pk]}
+    # Outside its region: refused, nothing changed.
+    error = _code(merchants.set_venues, actor=tree.district_admin, merchant_id=merchant.pk,
+                  facilities=[venues["court"].pk, venues["pool"].pk])
+    assert error.code == "invalid" and "facilities" in error.fields
+    assert list(merchant.facilities.all()) == [venues["court"]]
+    # Another town's staff do not see the merchant; an application is not changed this way.
+    assert _code(merchants.set_venues, actor=tree.sibling_town_admin, merchant_id=merchant.pk,
+                 facilities=[]).code == "not_found"
+    pending = make_merchant(tree, tree.t1, name="待审商户", status=MerchantStatus.PENDING)
+    assert _code(merchants.set_venues, actor=tree.town_admin, merchant_id=pending.pk,
+                 facilities=[venues["gym"].pk]).code == "merchant_not_approved"
+    assert not pending.facilities.exists()
+    # On the console, the approved merchant's row has the venue form.
+    client = Client()
+    client.force_login(tree.town_admin)
+    page = client.get(reverse("rewards:console_merchants") + "?status=approved").content.decode()
+    assert f'id="venues-form-{merchant.pk}"' in page
+    done = client.post(reverse("rewards:console_merchant_venues", args=[merchant.pk]),
+                       {"facilities": [venues["gym"].pk, venues["court"].pk]})
+    assert done.status_code == 302
+    assert set(merchant.facilities.all()) == {venues["gym"], venues["court"]}
+    bad = client.post(reverse("rewards:console_merchant_venues", args=[merchant.pk]),
+                      {"facilities": ["x"]})
+    assert bad.status_code == 400
+    assert set(merchant.facilities.all()) == {venues["gym"], venues["court"]}
+
+
 def test_a_campaign_names_venues_inside_its_region(tree, venues):
     made = vouchers.create_campaign(
         actor=tree.district_admin, region_id=tree.d1.pk, values=_values(),

@@ -117,15 +117,16 @@ def console_merchants(request: HttpRequest) -> HttpResponse:
                 .prefetch_related("sports", Prefetch("facilities",
                                                      queryset=Facility.objects.only("id", "name")))
                 [:500])
-    _offer_venues([m for m in rows if m.status == MerchantStatus.PENDING])
+    _offer_venues([m for m in rows if m.status in (MerchantStatus.PENDING,
+                                                   MerchantStatus.APPROVED)])
     return _render(request, "rewards/console/merchants.html", console_state(request),
                    "merchants", rows=rows, status=status, filters=STATUS_FILTERS,
                    can_rewards=access.has_anywhere(Perm.REWARDS_MANAGE), can_merchants=True)
 
 
 def _offer_venues(pending: list[Any]) -> None:
-    """Each pending merchant's ``venue_choices``: the facilities of its region, with the ones
-    it chose marked — one query for the whole page."""
+    """Each pending or approved merchant's ``venue_choices``: the facilities of its region, with
+    the ones it chose (or operates) marked — one query for the whole page."""
     paths = sorted({m.region.path for m in pending})
     if not paths:
         return
@@ -140,17 +141,30 @@ def _offer_venues(pending: list[Any]) -> None:
                            if f.region.path.startswith(m.region.path)]
 
 
+def _venue_ids(request: HttpRequest) -> list[int]:
+    raw = request.POST.getlist("facilities")
+    venues = [int(v) for v in raw if v.isdigit() and 0 < int(v) < 2**63]
+    if len(venues) != len(raw):
+        raise InvalidInput(_("Unknown venue."), fields={"facilities": [_("Unknown venue.")]})
+    return venues
+
+
+@scoped(Perm.MERCHANT_REVIEW)
+@require_POST
+def console_venues(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """Change the venues an approved merchant operates."""
+    merchant = merchants.set_venues(actor=access_for(request), merchant_id=merchant_id,
+                                    facilities=_venue_ids(request), request=request)
+    messages.success(request, _("The venues of %(name)s are saved.") % {"name": merchant.name})
+    return HttpResponseRedirect(reverse("rewards:console_merchants") + "?status=approved")
+
+
 @scoped(Perm.MERCHANT_REVIEW)
 @require_POST
 def console_review(request: HttpRequest, merchant_id: int) -> HttpResponse:
     """Approve (with the venues the reviewer ticked, when the form offered any) or reject."""
     approve = request.POST.get("decision") == "approve"
-    venues = None
-    if request.POST.get("venues_offered"):
-        raw = request.POST.getlist("facilities")
-        venues = [int(v) for v in raw if v.isdigit() and 0 < int(v) < 2**63]
-        if len(venues) != len(raw):
-            raise InvalidInput(_("Unknown venue."), fields={"facilities": [_("Unknown venue.")]})
+    venues = _venue_ids(request) if request.POST.get("venues_offered") else None
     merchant = merchants.review_merchant(actor=access_for(request), merchant_id=merchant_id,
                                          approve=approve,
                                          note=request.POST.get("note", "")[:200],
@@ -166,4 +180,6 @@ urlpatterns: list[URLPattern] = [
     path("console/merchants/", console_merchants, name="console_merchants"),
     path("console/merchants/<int:merchant_id>/review/", console_review,
          name="console_merchant_review"),
+    path("console/merchants/<int:merchant_id>/venues/", console_venues,
+         name="console_merchant_venues"),
 ]
