@@ -21,14 +21,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Min, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from sportsman.cockpit import demand
-from sportsman.cockpit.models import Tally, Watermark
+from sportsman.cockpit.models import Tally, TallyMonth, Watermark
 from sportsman.cockpit.periods import Period
 from sportsman.core import figures
 from sportsman.core.figures import Kind, Metric
@@ -78,6 +80,8 @@ def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
                 Tally.objects.bulk_create(
                     [Tally(metric=m.key, region_id=r, day=d, value=v) for r, d, v in chunk])
                 count += len(chunk)
+            if m.kind is Kind.FLOW:
+                _roll_months(m.key, start, end)
             mark = Watermark.objects.select_for_update().filter(metric=m.key).first()
             if mark is None:
                 Watermark.objects.create(metric=m.key, through=end)
@@ -92,6 +96,78 @@ def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
     if keys is None:
         written.update(demand.refresh(start, end))
     return written
+
+
+def _month_end(day: dt.date) -> dt.date:
+    first_next = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first_next - dt.timedelta(days=1)
+
+
+def _roll_months(metric: str, start: dt.date, end: dt.date) -> None:
+    """Re-sum the month totals of the months [start, end] touches from their daily tallies."""
+    first, last = start.replace(day=1), _month_end(end)
+    TallyMonth.objects.filter(metric=metric, month__range=(first, last)).delete()
+    rows = (Tally.objects.filter(metric=metric, day__range=(first, last))
+            .values("region_id", month=TruncMonth("day")).annotate(v=Sum("value"))
+            .values_list("region_id", "month", "v"))
+    TallyMonth.objects.bulk_create(
+        [TallyMonth(metric=metric, region_id=r, month=figures.as_date(month), value=v)
+         for r, month, v in rows if v], batch_size=BATCH)
+
+
+def roll_up_months(keys: Iterable[str] | None = None) -> None:
+    """Re-sum every month total of the flow metrics ``keys`` (default all) from the daily
+    tallies: after tallies were written other than by :func:`refresh` (a test's fixture, a bulk
+    load)."""
+    for m in _chosen(keys):
+        days = Tally.objects.filter(metric=m.key).aggregate(first=Min("day"), last=Max("day"))
+        if m.kind is Kind.FLOW and days["first"] is not None:
+            with transaction.atomic():
+                _roll_months(m.key, days["first"], days["last"])
+
+
+def _split_months(start: dt.date, end: dt.date,
+                  through: dt.date) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """[start, end] as the months whose totals (``TallyMonth``: every day computed so far, at
+    most ``through``) hold exactly their days inside it, and the day ranges left over (a
+    period beginning or ending inside a month)."""
+    months: list[dt.date] = []
+    ranges: list[tuple[dt.date, dt.date]] = []
+    month = start.replace(day=1)
+    while month <= end:
+        last = _month_end(month)
+        lo, hi = max(month, start), min(last, end)
+        if lo == month and min(last, through) <= hi:
+            months.append(month)
+        else:
+            ranges.append((lo, hi))
+        month = last + dt.timedelta(days=1)
+    return months, ranges
+
+
+def _flow_rows(inside: Q, keys: list[str], start: dt.date, end: dt.date, through: dt.date,
+               by: str) -> list[tuple[Any, str, int]]:
+    """Flow totals of ``keys`` over [start, end] grouped by ``by`` ("region__path" or
+    "bucket": the month, or the day for the days outside whole months) and metric: whole months
+    from their month totals, the rest from the days."""
+    months, ranges = _split_months(start, end, through)
+    out: list[tuple[Any, str, int]] = []
+    if months:
+        group = "region__path" if by == "region__path" else "month"
+        out += [(g, metric, int(v)) for g, metric, v in
+                TallyMonth.objects.filter(inside, metric__in=keys, month__in=months)
+                .values(group, "metric").annotate(v=Sum("value"))
+                .values_list(group, "metric", "v")]
+    if ranges:
+        group = "region__path" if by == "region__path" else "day"
+        which = Q(pk__in=[])
+        for lo, hi in ranges:
+            which |= Q(day__range=(lo, hi))
+        out += [(g, metric, int(v)) for g, metric, v in
+                Tally.objects.filter(inside, which, metric__in=keys)
+                .values(group, "metric").annotate(v=Sum("value"))
+                .values_list(group, "metric", "v")]
+    return out
 
 
 def refresh_recent() -> dict[str, int]:
@@ -164,12 +240,11 @@ def _stock_days(period: Period) -> dict[str, dt.date]:
     return out
 
 
-def _flow_end(period: Period) -> dt.date | None:
+def _flow_through() -> dt.date | None:
+    """The last day any flow metric was computed through."""
     marks = [t for k, t in Watermark.objects.values_list("metric", "through")
              if (m := figures.get(k)) is not None and m.kind is Kind.FLOW]
-    if not marks:
-        return None
-    return min(period.end, max(marks))
+    return max(marks) if marks else None
 
 
 def sheet(region: Region, period: Period) -> Sheet:
@@ -203,15 +278,13 @@ def _sums(region: Region, period: Period) -> tuple[dt.date | None, dict[int | No
     out: dict[int | None, dict[str, int]] = defaultdict(dict)
     inside = subtree_q(region.path, "region")
     flow_keys = [m.key for m in figures.metrics() if m.kind is Kind.FLOW]
-    flow_end = _flow_end(period)
-    if flow_end is not None and flow_end >= period.start:
-        rows = (Tally.objects.filter(inside, metric__in=flow_keys,
-                                     day__range=(period.start, flow_end))
-                .values("region__path", "metric").annotate(v=Sum("value"))
-                .values_list("region__path", "metric", "v"))
-        for path, metric, v in rows:
+    through = _flow_through()
+    flow_end = min(period.end, through) if through is not None else None
+    if through is not None and flow_end is not None and flow_end >= period.start:
+        for path, metric, v in _flow_rows(inside, flow_keys, period.start, flow_end, through,
+                                          "region__path"):
             bucket = out[child(path)]
-            bucket[metric] = bucket.get(metric, 0) + int(v)
+            bucket[metric] = bucket.get(metric, 0) + v
     stock_days = _stock_days(period)
     if stock_days:
         which = Q(pk__in=[])
@@ -264,11 +337,27 @@ def _series(region: Region, keys: Sequence[str], *, grain: str, start: dt.date,
     if through is None:
         return []
     end = min(end, through)
+    inside = subtree_q(region.path, "region")
     per_day: dict[dt.date, dict[str, int]] = defaultdict(dict)
-    rows = (Tally.objects.filter(subtree_q(region.path, "region"),
-                                 metric__in=[m.key for m in chosen], day__range=(start, end))
-            .values("day", "metric").annotate(v=Sum("value")).values_list("day", "metric", "v"))
-    for day, metric, v in rows:
+    flows = [m.key for m in chosen if m.kind is Kind.FLOW]
+    stocks = [m.key for m in chosen if m.kind is Kind.STOCK]
+    if grain == "month":
+        # Whole months from their totals (counted on their first day), stocks on month ends.
+        for day, metric, v in _flow_rows(inside, flows, start, end, through, "bucket"):
+            day = figures.as_date(day)
+            per_day[day][metric] = per_day[day].get(metric, 0) + v
+        ends = {min(_month_end(d), end) for d in figures.days(start, end) if d.day == 1}
+        ends |= {end} | {t for k, t in marks.items() if k in stocks and start <= t <= end}
+        days_q = Q(day__in=sorted(ends))
+        stock_rows = (Tally.objects.filter(inside, days_q, metric__in=stocks)
+                      .values("day", "metric").annotate(v=Sum("value"))
+                      .values_list("day", "metric", "v"))
+    else:
+        stock_rows = (Tally.objects.filter(inside, metric__in=flows + stocks,
+                                           day__range=(start, end))
+                      .values("day", "metric").annotate(v=Sum("value"))
+                      .values_list("day", "metric", "v"))
+    for day, metric, v in stock_rows:
         per_day[day][metric] = int(v)
     points: dict[dt.date, Point] = {}
     for day in figures.days(start, end):

@@ -16,8 +16,8 @@ from sportsman.cockpit.models.supervision import (
     TaskEvidence,
     TaskReport,
 )
-from sportsman.cockpit.models.tally import Tally, Watermark
+from sportsman.cockpit.models.tally import Tally, TallyMonth, Watermark
 
 __all__ = ["Assessment", "AssessmentEntry", "AssessmentItem", "DemandTally", "IndexConfig",
            "IndexIndicator", "ItemScore", "MonthlyReport", "ReportStatus", "SupervisionTask",
-           "Tally", "TaskAssignment", "TaskEvidence", "TaskReport", "Watermark"]
+           "Tally", "TallyMonth", "TaskAssignment", "TaskEvidence", "TaskReport", "Watermark"]

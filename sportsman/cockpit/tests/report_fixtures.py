@@ -16,7 +16,7 @@ import dataclasses
 import pytest
 from django.utils import timezone
 
-from sportsman.cockpit import periods, report
+from sportsman.cockpit import periods, report, tallies
 from sportsman.cockpit.models import Tally, Watermark
 from sportsman.cockpit.periods import Period
 from sportsman.core import figures
@@ -64,6 +64,7 @@ def seed(tree) -> Seeded:
         rows += [Tally(region=getattr(tree, k), day=year_before.start.replace(day=5),
                        metric="exercise_minutes", value=v)]
     Tally.objects.bulk_create(rows)
+    tallies.roll_up_months()
     today = timezone.localdate()
     Watermark.objects.bulk_create([Watermark(metric=m.key, through=today)
                                    for m in figures.metrics()])

@@ -51,6 +51,7 @@ def put_figures(tree, figures=None, day=None) -> None:
     (default today), every metric computed through that day."""
     from django.utils import timezone
 
+    from sportsman.cockpit import tallies
     from sportsman.cockpit.models import Tally, Watermark
 
     day = day or timezone.localdate()
@@ -61,6 +62,7 @@ def put_figures(tree, figures=None, day=None) -> None:
                                            defaults={"value": value})
     for metric in {m for values in figures.values() for m in values}:
         Watermark.objects.update_or_create(metric=metric, defaults={"through": day})
+    tallies.roll_up_months()
 
 
 def configure(tree, indicators=None):

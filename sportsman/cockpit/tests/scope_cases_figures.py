@@ -10,11 +10,13 @@ STAFF = {"right", "parent", "child", "sibling"}
 def _k2_tally(tree):
     from django.utils import timezone
 
+    from sportsman.cockpit import tallies
     from sportsman.cockpit.models import Tally, Watermark
 
     today = timezone.localdate()
     Tally.objects.create(region=tree.k2, day=today, metric="exercise_minutes", value=42)
     Watermark.objects.update_or_create(metric="exercise_minutes", defaults={"through": today})
+    tallies.roll_up_months(["exercise_minutes"])
     return {"period": f"{today:%Y-%m}"}
 
 

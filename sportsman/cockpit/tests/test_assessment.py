@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from sportsman.cockpit import assessment as svc
-from sportsman.cockpit import index, periods
+from sportsman.cockpit import index, periods, tallies
 from sportsman.cockpit.models import Tally, Watermark
 from sportsman.cockpit.models.assessment import (
     Assessment,
@@ -441,6 +441,7 @@ def test_a_published_assessment_is_frozen(tree):
     item = a.items.get(kind="manual")
     actor = _as(tree.town_admin)
     Tally.objects.filter(region=tree.k2).update(value=999)
+    tallies.roll_up_months()
     Watermark.objects.get(metric="residents_active_30d").save()
     for attempt in (
         lambda: svc.enter_scores(actor=actor, assessment_id=a.pk,

@@ -52,6 +52,7 @@ def seeded(tree):
     rows += [Tally(region=getattr(tree, k), day=last_month, metric="exercise_minutes", value=v)
              for k, v in LAST_MONTH_MINUTES.items()]
     Tally.objects.bulk_create(rows)
+    tallies.roll_up_months()
     Watermark.objects.bulk_create([Watermark(metric=m.key, through=today)
                                    for m in figures.metrics()])
     return tree
@@ -182,6 +183,7 @@ def test_panels_follow_the_registry(seeded, monkeypatch):
     monkeypatch.setitem(figures._METRICS, metric.key, metric)
     today = timezone.localdate()
     Tally.objects.create(region=seeded.k1, day=today, metric=metric.key, value=6)
+    tallies.roll_up_months()
     Watermark.objects.create(metric=metric.key, through=today)
     response = english(seeded.town_admin).get(page_url(seeded.t1))
     html = response.content.decode()
@@ -388,4 +390,5 @@ def test_the_page_reads_a_constant_number_of_queries_whatever_the_subunits(seede
         town.path = f"{tree.d1.path}{town.pk}/"
         town.save(update_fields=["path"])
         Tally.objects.create(region=town, day=today, metric="exercise_minutes", value=i + 1)
+    tallies.roll_up_months()
     assert count() == before

@@ -13,9 +13,11 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
 from sportsman.cockpit import periods, tallies
+from sportsman.cockpit.models import Tally, TallyMonth
 from sportsman.core import figures
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -153,7 +155,10 @@ def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
     for period in (periods.period_containing(periods.Grain.MONTH, today),
                    periods.period_containing(periods.Grain.MONTH, today).previous(),
                    periods.period_containing(periods.Grain.QUARTER, today),
-                   periods.period_containing(periods.Grain.YEAR, today)):
+                   periods.period_containing(periods.Grain.YEAR, today),
+                   # Ending inside a month: whole months from their totals, the rest by day.
+                   periods.period_containing(periods.Grain.YEAR, today).up_to(
+                       today.replace(day=1) - dt.timedelta(days=10))):
         for region in Region.objects.exclude(level="community"):
             sheet = tallies.sheet(region, period)
             assert sheet.as_of == min(period.end, today)
@@ -167,6 +172,12 @@ def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
             for key, value in sheet.total.values.items():
                 assert value == sum(c.values[key] for c in sheet.children), key
     assert checked > 10
+    # The month totals are the sums of their days.
+    for row in TallyMonth.objects.all()[:200]:
+        days = Tally.objects.filter(metric=row.metric, region=row.region,
+                                    day__gte=row.month, day__lt=(row.month + dt.timedelta(
+                                        days=32)).replace(day=1))
+        assert days.aggregate(v=Sum("value"))["v"] == row.value
     # The demo has something in every domain for the year (a vacuous equality proves little).
     year = tallies.sheet(Region.objects.get(level="city"),
                          periods.period_containing(periods.Grain.YEAR, today))
@@ -208,8 +219,6 @@ def _record(user, region, at: dt.datetime, minutes: int, key: str) -> None:
 
 
 def test_refresh_replaces_and_is_idempotent(tree):
-    from sportsman.cockpit.models import Tally
-
     today = timezone.localdate()
     noon = dt.datetime.combine(today, dt.time(12), TZ)
     resident = tree.user(home_community=tree.k1)

@@ -12,7 +12,7 @@ import re
 import pytest
 from django.utils import translation
 
-from sportsman.cockpit import report
+from sportsman.cockpit import report, tallies
 from sportsman.cockpit.models import Tally
 from sportsman.cockpit.tests.report_fixtures import (  # noqa: F401 (fixtures)
     private_media_fixture,
@@ -105,6 +105,7 @@ def test_a_long_subunit_table_breaks_across_pages_with_its_header(seeded):
         rows.append(Tally(region=community, day=seeded.period.start, metric="exercise_minutes",
                           value=1000 - i))
     Tally.objects.bulk_create(rows)
+    tallies.roll_up_months()
     with translation.override("en"):
         document = report.render_document(report.build(t1, seeded.period))
     row = re.compile(r"(\d+) 第(\d+)社区 ")  # a rank, then the community
