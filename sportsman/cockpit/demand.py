@@ -91,12 +91,7 @@ def refresh(start: dt.date, end: dt.date, *,
                     [DemandTally(signal=s.key, region_id=r, day=d, sport=sport, band=band,
                                  value=v) for r, d, sport, band, v in chunk])
                 count += len(chunk)
-            mark = Watermark.objects.select_for_update().filter(metric=MARK + s.key).first()
-            if mark is None:
-                Watermark.objects.create(metric=MARK + s.key, through=through)
-            else:
-                mark.through = max(mark.through, through)
-                mark.save(update_fields=["through", "refreshed_at"])
+            Watermark.advance(MARK + s.key, through)
         written[MARK + s.key] = count
         if progress is not None:
             progress(MARK + s.key, count)

@@ -82,14 +82,7 @@ def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
                 count += len(chunk)
             if m.kind is Kind.FLOW:
                 _roll_months(m.key, start, end)
-            mark = Watermark.objects.select_for_update().filter(metric=m.key).first()
-            if mark is None:
-                Watermark.objects.create(metric=m.key, through=end)
-            elif mark.through < end:
-                mark.through = end
-                mark.save(update_fields=["through", "refreshed_at"])
-            else:
-                mark.save(update_fields=["refreshed_at"])
+            Watermark.advance(m.key, end)
         written[m.key] = count
         if progress is not None:
             progress(m.key, count)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 
 
@@ -35,6 +37,18 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} through {self.through}"
+
+    @classmethod
+    def advance(cls, metric: str, through: dt.date) -> None:
+        """Record a refresh of ``metric`` through ``through`` (never moving the mark back);
+        ``refreshed_at`` always moves, which expires the cached sheets. Call it inside the
+        refresh's transaction."""
+        mark = cls.objects.select_for_update().filter(metric=metric).first()
+        if mark is None:
+            cls.objects.create(metric=metric, through=through)
+        else:
+            mark.through = max(mark.through, through)
+            mark.save(update_fields=["through", "refreshed_at"])
 
 
 class TallyMonth(models.Model):
