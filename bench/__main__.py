@@ -12,10 +12,12 @@
    vs a bare booking endpoint; device events per second through the ingestion service vs a
    raw bulk insert of the same rows, on SQLite and PostgreSQL;
 5. activity: rank look-up at 10,000 vs 1,000,000 residents (database and Redis), rankings and
-   dashboard totals from rollups standing for 1M vs 10M records, yearly reports per second.
+   dashboard totals from rollups standing for 1M vs 10M records, yearly reports per second;
+6. cockpit: the city cockpit (summary API and page, cold and warm, vs the bare endpoint) over
+   1M and 10M activity records, and the tally refreshes behind it, on SQLite and PostgreSQL.
 
 Progress goes to stderr; the document goes to stdout and to bench/results/latest.json.
-``--only seed,http,regions,facilities,activity``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
+``--only seed,http,regions,facilities,activity,cockpit``, ``--seconds`` and ``--connections`` shorten a run. See docs/bench.md.
 """
 
 from __future__ import annotations
@@ -336,6 +338,42 @@ def measure_regions_postgres(var_dir: Path, server_url: str) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def _sqlite_scratch(var_dir: Path, template: Path, label: str) -> Iterator[dict[str, str]]:
+    """A copy of the migrated empty ``template``, removed when the block ends: its env."""
+    database = var_dir / f"{label}.sqlite3"
+    shutil.copyfile(template, database)
+    try:
+        yield _env(var_dir, database)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            database.with_name(database.name + suffix).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _postgres_scratch(var_dir: Path, server_url: str, label: str) -> Iterator[dict[str, str]]:
+    """A migrated scratch PostgreSQL database, dropped when the block ends: its env."""
+    with _scratch_postgres(server_url, label) as url:
+        env = {**_env(var_dir, var_dir / "unused.sqlite3"), "DATABASE_URL": url}
+        _manage(env, "migrate", "--noinput", "-v0")
+        yield env
+
+
+def measure_cockpit(var_dir: Path, template: Path) -> dict:
+    from bench import cockpit
+
+    out = {"sqlite": cockpit.measure_all(
+        lambda label: _sqlite_scratch(var_dir, template, label), log=log)}
+    server = _postgres_server()
+    if server:
+        out["postgres"] = cockpit.measure_all(
+            lambda label: _postgres_scratch(var_dir, server, label), log=log)
+    else:
+        out["postgres"] = {"skipped": "set BENCH_POSTGRES_URL (or TEST_DATABASE_URL) to a "
+                                      "PostgreSQL server"}
+    return out
+
+
 def _git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
@@ -347,13 +385,14 @@ def _git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="seed,http,regions,facilities,activity",
-                        help="comma-separated parts: seed, http, regions, facilities, activity")
+    parser.add_argument("--only", default="seed,http,regions,facilities,activity,cockpit",
+                        help="comma-separated parts: seed, http, regions, facilities, activity, "
+                             "cockpit")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
-    unknown = parts - {"seed", "http", "regions", "facilities", "activity"}
+    unknown = parts - {"seed", "http", "regions", "facilities", "activity", "cockpit"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     started = time.perf_counter()
@@ -371,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             doc["http"] = measure_http(var_dir, database, seconds=args.seconds,
                                        connections=args.connections, scripts=var_dir)
         template = var_dir / "empty.sqlite3"
-        if parts & {"regions", "facilities", "activity"}:
+        if parts & {"regions", "facilities", "activity", "cockpit"}:
             log("migrating an empty database for the scratch copies")
             _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
             _db_size(template)  # checkpoint: the copies start complete
@@ -383,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
 
             doc["activity"] = activity.measure_all(var_dir, template,
                                                    lambda db: _env(var_dir, db), log=log)
+        if "cockpit" in parts:
+            doc["cockpit"] = measure_cockpit(var_dir, template)
         if "regions" in parts:
             doc["regions"] = measure_regions(var_dir, template)
             server = _postgres_server()
