@@ -10,15 +10,24 @@ sports × days. Nothing about the searcher (who, the exact point) is stored.
 Only plain "is there anywhere near for this sport" searches count: a search that also asks for a
 name, free places only, a crowd level or places open right now may find nothing for reasons that
 say nothing about demand for the sport. A second page (cursor) is not a new search.
+
+The search is public, so one searcher counts at most once per sport and day
+(:func:`first_today`, a cache entry under a keyed hash of who searched — the signed-in resident,
+else the client address — that expires after two days): repeating a search, or a script hammering
+the endpoint, does not inflate demand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 
+from sportsman.core import crypto
+from sportsman.core.client import client_ip
 from sportsman.facilities import geo
 from sportsman.facilities.models import Facility, SearchMiss
 from sportsman.regions.models import Region
@@ -27,6 +36,26 @@ from sportsman.regions.models import Region
 # this wide around the point, the next only when the last held no facility at all: in a town the
 # first box holds a few hundred rows (measured: ~0.3 ms at 100,000 facilities on SQLite).
 NEAREST_RINGS_M = (1_000.0, 8_000.0, 50_000.0)
+
+
+ONCE_SECONDS = 2 * 24 * 3600
+
+
+def searcher(request: Any) -> str | None:
+    """Who searched, for :func:`first_today`: the signed-in user, else the client address."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    ip = client_ip(request)
+    return f"ip:{ip}" if ip else None
+
+
+def first_today(who: str, sport_id: int, day: dt.date) -> bool:
+    """Whether this is ``who``'s first miss for the sport on ``day`` (and remember that it was).
+    Only a keyed hash of who it was is kept, for two days."""
+    key = "searchmiss:" + crypto.keyed_hash(f"{who}|{sport_id}|{day.isoformat()}",
+                                            purpose="search")[:32]
+    return bool(cache.add(key, 1, ONCE_SECONDS))
 
 
 def _upsert() -> str:

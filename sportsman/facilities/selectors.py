@@ -130,13 +130,15 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
                       free: bool | None = None, crowd: str | None = None, q: str | None = None,
                       near_community: Region | None = None, limit: int = DEFAULT_LIMIT,
                       cursor: str | None = None, now: dt.datetime | None = None,
-                      count_miss: bool = False) -> SearchPage:
+                      count_miss: bool = False, searcher: str | None = None) -> SearchPage:
     """Public search. With a point (``lat``/``lng``, or the centroid of ``near_community``'s
     facilities) results lie within ``radius_m`` (default 5 km, at most 50 km), nearest first,
     each with ``distance_m``; without one they are sorted by name. Filters combine with AND.
     Raises InvalidInput (field named) on a bad value. With ``count_miss`` (a resident's search,
     from the API or the page), a first page near a point for a sport that finds nothing counts
-    one miss (``search_misses``): one more statement (rarely two or three), only then."""
+    one miss (``search_misses``): one more statement (rarely two or three), only then — and with
+    ``searcher`` (``search_misses.searcher(request)``) only that searcher's first of the day for
+    the sport."""
     if (lat is None) != (lng is None):
         raise _bad("lng" if lng is None else "lat", _("Give both latitude and longitude."))
     if lat is not None and not -90 <= lat <= 90:
@@ -216,7 +218,9 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     page = measured[:limit]
     next_cursor = _encode([page[-1][0], page[-1][1]]) if more and page else None
     if count_miss and not page and sport_id is not None and after is None \
-            and not (q or open_now or crowd or free is not None):
+            and not (q or open_now or crowd or free is not None) \
+            and (searcher is None
+                 or search_misses.first_today(searcher, sport_id, hours.local(now).date())):
         search_misses.count_miss(sport_id=sport_id, day=hours.local(now).date(), point=point,
                                  community=near_community if lat is None else None)
     return SearchPage(_load_hits([pk for _d, pk in page], {pk: d for d, pk in page}, now),

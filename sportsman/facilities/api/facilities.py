@@ -20,7 +20,15 @@ from sportsman.core import audit, xlsx
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.core.models import AuditEntry
 from sportsman.core.schemas import In
-from sportsman.facilities import exports, imports, registry, selectors, stats, subsidy
+from sportsman.facilities import (
+    exports,
+    imports,
+    registry,
+    search_misses,
+    selectors,
+    stats,
+    subsidy,
+)
 from sportsman.facilities.geo import to_gcj02
 from sportsman.facilities.models import Category, Facility, OpeningException, Unit
 from sportsman.regions.access import Perm, access_for, public, scoped
@@ -360,11 +368,13 @@ def search(request: HttpRequest, query: Query[SearchQuery]):
     """Facilities near a point (nearest first, within ``radius_m``, at most 50 km) or all by
     name, filtered by sport (slug), category, open now, free, crowd level and name. A first
     page near a point for a sport (no other filter) that finds nothing is counted, without who
-    or where exactly, as a search miss of the nearest community (demand analysis)."""
+    or where exactly, as a search miss of the nearest community (demand analysis), once a day
+    per searcher and sport."""
     page = selectors.search_facilities(
         lat=query.lat, lng=query.lng, radius_m=query.radius_m, sport=query.sport,
         category=query.category, open_now=query.open_now, free=query.free, crowd=query.crowd,
-        q=query.q, limit=query.limit, cursor=query.cursor, count_miss=True)
+        q=query.q, limit=query.limit, cursor=query.cursor, count_miss=True,
+        searcher=search_misses.searcher(request))
     return {"items": [_item(h.facility, open_now=h.open_now, distance_m=h.distance_m,
                             crowd=h.crowd) for h in page.items],
             "next_cursor": page.next_cursor}

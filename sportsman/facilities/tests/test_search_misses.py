@@ -47,21 +47,31 @@ def places(tree):
     return court, path
 
 
-def _search(api_client, **query):
-    response = api_client.get("/api/v1/facilities", query)
+def _search(api_client, ip="10.0.0.1", **query):
+    response = api_client.get("/api/v1/facilities", query, REMOTE_ADDR=ip)
     assert response.status_code == 200
     return response.json()["items"]
 
 
-def test_a_search_for_a_sport_that_finds_nothing_counts_one_miss_per_search(tree, places,
-                                                                              api_client):
+def test_a_search_for_a_sport_that_finds_nothing_counts_one_miss_per_searcher(tree, places,
+                                                                                api_client):
     near_k1 = {"lat": K1[0] + 0.001, "lng": K1[1], "radius_m": 1000, "sport": "swimming"}
     assert _search(api_client, **near_k1) == []
     assert _misses(tree.k1) == 1
-    assert _search(api_client, **near_k1) == []
+    assert _search(api_client, ip="10.0.0.2", **near_k1) == []
     assert _misses(tree.k1) == 2
     # One counter row per community, sport and day, never a row per search.
     assert SearchMiss.objects.count() == 1
+    # The same searcher again (or a script hammering the endpoint) counts once a day per sport;
+    # another sport is another miss; a signed-in resident counts as themselves.
+    for _ in range(5):
+        assert _search(api_client, **near_k1) == []
+    assert _misses(tree.k1) == 2
+    assert _search(api_client, **{**near_k1, "sport": "tennis"}) == []
+    assert _misses(tree.k1, sport="tennis") == 1
+    resident = api_client.as_user(tree.resident)
+    assert _search(resident, **near_k1) == [] and _search(resident, ip="10.0.0.9", **near_k1) == []
+    assert _misses(tree.k1) == 3
 
 
 def test_a_search_that_finds_something_counts_nothing(tree, places, api_client):

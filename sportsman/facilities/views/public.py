@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sportsman.core.errors import InvalidInput
 from sportsman.core.models import Sport
-from sportsman.facilities import hours, selectors
+from sportsman.facilities import hours, search_misses, selectors
 from sportsman.facilities.geo import to_gcj02
 from sportsman.facilities.models import Category
 from sportsman.regions.access import public
@@ -104,7 +104,8 @@ def find(request: HttpRequest) -> HttpResponse:
                 category=data.get("category") or None, open_now=bool(data.get("open_now")),
                 free=True if data.get("free") else None, crowd=data.get("crowd") or None,
                 q=data.get("q") or None, near_community=community,
-                cursor=data.get("cursor") or None, limit=20, count_miss=True)
+                cursor=data.get("cursor") or None, limit=20, count_miss=True,
+                searcher=search_misses.searcher(request))
         except InvalidInput as exc:
             error = exc.message
         else:
