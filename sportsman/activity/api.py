@@ -115,28 +115,6 @@ class MyRanksOut(Schema):
     levels: list[LevelRankOut]
 
 
-class ReportOut(Schema):
-    year: int
-    nickname: str
-    minutes: int
-    sessions: int
-    verified_minutes: int
-    days_active: int
-    favourite_sport: str | None
-    favourite_sport_minutes: int
-    longest_streak: int
-    busiest_month: int | None
-    busiest_month_minutes: int
-    community_name: str | None
-    community_rank: int | None
-    community_ranked: int
-    city_name: str | None
-    city_rank: int | None
-    city_ranked: int
-    community_average: float
-    hidden_from_rankings: bool
-
-
 class RegionDayOut(Schema):
     day: dt.date
     minutes: int
@@ -294,10 +272,10 @@ def my_rankings(request: HttpRequest, q: Query[MyRanksQuery]) -> dict:
 # --- my yearly report --------------------------------------------------------------------------
 
 
-@router.get("/me/report", response=ReportOut)
+@router.get("/me/report", response=report.YearlyReport)
 @for_self
-def my_report(request: HttpRequest, q: Query[YearQuery]) -> dict:
-    return vars(report.yearly_report(request.user, year=_year(q.year)))
+def my_report(request: HttpRequest, q: Query[YearQuery]) -> report.YearlyReport:
+    return report.yearly_report(request.user, year=_year(q.year))
 
 
 @router.get("/me/report.png")

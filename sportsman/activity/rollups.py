@@ -35,6 +35,7 @@ from django.db import connection, models, transaction
 from django.db.models import F
 
 from sportsman.activity.models import ActivityRecord, RegionDay, UserDay
+from sportsman.core.db import lock_table
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 BATCH = 5000
@@ -353,9 +354,7 @@ def lock_records_table() -> None:
     (readers go on): a rebuild or a backfill reads every record once and writes rollups from
     them, so a session recorded in between would be lost. Live writers lock their person first
     and the table (by inserting) second; callers holding person locks take this after them."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {_q(ActivityRecord)} IN EXCLUSIVE MODE")
+    lock_table(ActivityRecord, "EXCLUSIVE")
 
 
 def _region_days(touched: set[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], list[int]]:

@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.urls import reverse
@@ -57,7 +58,7 @@ from sportsman.cockpit.models.assessment import (
 from sportsman.cockpit.periods import Grain, Period
 from sportsman.core import audit, events
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from sportsman.regions.access import Access, Perm, holders
+from sportsman.regions.access import Access, Perm, own_holders
 from sportsman.regions.models import Level, Region
 
 PERM = Perm.ASSESS
@@ -623,7 +624,7 @@ def _notify_published(a: Assessment) -> None:
     from sportsman.notifications.services import notify
 
     entries = list(a.entries.select_related("region").order_by("rank", "region__code"))
-    above = holders(Perm.COCKPIT_VIEW, a.region).values("pk")
+    admins = own_holders(Perm.COCKPIT_VIEW, [e.region_id for e in entries])
     with override(settings.LANGUAGE_CODE):
         label = period_of(a).label()
         title = (_("%(region)s published its assessment for %(period)s") if a.revision == 1
@@ -632,7 +633,7 @@ def _notify_published(a: Assessment) -> None:
         for e in entries:
             body = _("%(unit)s: %(total)s points, rank %(rank)s of %(count)d.") % {
                 "unit": e.region.name, "total": e.total, "rank": e.rank, "count": len(entries)}
-            notify(users=holders(Perm.COCKPIT_VIEW, e.region).exclude(pk__in=above),
+            notify(users=get_user_model().objects.filter(pk__in=admins[e.region_id]),
                    category=NOTIFY_CATEGORY, title=title[:200], body=body,
                    link=ranking_link(a.pk),
                    data={"assessment_id": a.pk, "total": str(e.total), "rank": e.rank},

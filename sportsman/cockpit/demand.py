@@ -29,7 +29,7 @@ from itertools import islice
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from sportsman.cockpit.models import DemandTally, Watermark
 from sportsman.cockpit.periods import Period
 from sportsman.core import figures
+from sportsman.core.db import lock_table
 from sportsman.core.figures import ANY_TIME, BAND_LABELS, Band, Role, Signal
 from sportsman.core.models import Sport
 from sportsman.regions.models import Region, subtree_q
@@ -61,13 +62,6 @@ BANDS = [*Band, ANY_TIME]
 
 # --- writing ------------------------------------------------------------------------------------
 
-def _lock() -> None:
-    """One refresh at a time (two would delete and insert the same rows)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {DemandTally._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-
-
 def refresh(start: dt.date, end: dt.date, *,
             progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Recompute every demand signal for the local days [start, end] (through ``AHEAD_DAYS``
@@ -83,7 +77,7 @@ def refresh(start: dt.date, end: dt.date, *,
     for s in figures.signals():
         rows = iter(s.compute(start, last))
         with transaction.atomic():
-            _lock()
+            lock_table(DemandTally)  # one refresh at a time
             DemandTally.objects.filter(signal=s.key, day__range=(start, last)).delete()
             count = 0
             while chunk := list(islice(rows, BATCH)):

@@ -38,7 +38,7 @@ from sportsman.cockpit.periods import Period
 from sportsman.core import audit
 from sportsman.core.errors import NotFound
 from sportsman.core.models import AuditEntry
-from sportsman.regions.access import PERMISSIONS, Access, Perm
+from sportsman.regions.access import Access, Perm, own_holders
 from sportsman.regions.models import Level, Region
 
 logger = logging.getLogger(__name__)
@@ -197,15 +197,6 @@ def generate(report_id: int, generation: int) -> str:
     return "done"
 
 
-def admin_ids(region: Region) -> list[int]:
-    """Active users holding the cockpit by a role assignment exactly on ``region``: its own
-    administrators, not those of the regions above (who get their own region's report)."""
-    return list(get_user_model().objects
-                .filter(is_active=True, role_assignments__region=region,
-                        role_assignments__role__in=PERMISSIONS[Perm.COCKPIT_VIEW])
-                .order_by("pk").values_list("pk", flat=True).distinct())
-
-
 def _tell_ready(row: MonthlyReport) -> int:
     from sportsman.notifications.services import notify
 
@@ -213,7 +204,7 @@ def _tell_ready(row: MonthlyReport) -> int:
         user_ids = [row.requested_by_id]
         key = f"cockpit.report:{row.pk}:{row.generation}"
     else:
-        user_ids = admin_ids(row.region)
+        user_ids = own_holders(Perm.COCKPIT_VIEW, [row.region_id])[row.region_id]
         key = f"cockpit.report:{row.region_id}:{row.period}"
     if not user_ids:
         return 0

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -60,7 +60,7 @@ from sportsman.cockpit.models.supervision import (
 from sportsman.core import audit, events
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sportsman.core.uploads import PHOTO_MAX_BYTES, clean_pdf, clean_photo, is_image, too_large
-from sportsman.regions.access import PERMISSIONS, Access, Perm, access_for_user
+from sportsman.regions.access import Access, Perm, access_for_user, own_holders
 from sportsman.regions.models import Region
 
 PERM = Perm.SUPERVISION
@@ -430,21 +430,6 @@ def _store_evidence(assignment: TaskAssignment, report: TaskReport | None,
 # --- notifications -----------------------------------------------------------------------------
 
 
-def admin_ids_by_region(region_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Active users holding SUPERVISION by a role assignment exactly on each region (one query):
-    the region's own administrators, not those of the regions above it."""
-    wanted = list(set(region_ids))
-    out: dict[int, list[int]] = {rid: [] for rid in wanted}
-    rows = (get_user_model().objects
-            .filter(is_active=True, role_assignments__region_id__in=wanted,
-                    role_assignments__role__in=PERMISSIONS[PERM])
-            .values_list("pk", "role_assignments__region_id").distinct().order_by("pk"))
-    for user_id, region_id in rows:
-        if user_id not in out[region_id]:
-            out[region_id].append(user_id)
-    return out
-
-
 def _tell(user_ids: list[int], *, title: str, body: str, link: str, data: dict[str, Any],
           dedupe_key: str | None = None) -> int:
     from sportsman.notifications.services import notify
@@ -540,7 +525,7 @@ def issue_task(*, actor: Any, issuer_region_id: int, title: str, body: str = "",
         events.publish("cockpit.supervision.issued",
                        {"task_id": task.pk, "issuer_region_id": issuer.pk,
                         "target_region_ids": [r.pk for r in targets]})
-        admins = admin_ids_by_region(r.pk for r in targets)
+        admins = own_holders(PERM, [r.pk for r in targets])
         made = {a.region_id: a.pk for a in task.assignments.all()}
         with _wording():
             notice = _("Supervision task from %(issuer)s: %(title)s") % {
@@ -663,7 +648,7 @@ def submit(*, actor: Any, assignment_id: int, text: str, files: Sequence[Upload]
                        {"task_id": task.pk, "assignment_id": assignment.pk,
                         "region_id": assignment.region_id})
         with _wording():
-            _tell(admin_ids_by_region([task.issuer_region_id])[task.issuer_region_id],
+            _tell(own_holders(PERM, [task.issuer_region_id])[task.issuer_region_id],
                   title=_("%(unit)s submitted “%(title)s” for review") % {
                       "unit": assignment.region.name, "title": task.title},
                   body=text[:200], link=assignment_link(assignment.pk),
@@ -730,7 +715,7 @@ def review(*, actor: Any, assignment_id: int, accept: bool, comment: str = "",
         with _wording():
             title = (_("“%(title)s” was accepted") if accept
                      else _("“%(title)s” was returned for more work")) % {"title": task.title}
-            _tell(admin_ids_by_region([assignment.region_id])[assignment.region_id],
+            _tell(own_holders(PERM, [assignment.region_id])[assignment.region_id],
                   title=title, body=comment[:200], link=assignment_link(assignment.pk),
                   data={"task_id": task.pk, "assignment_id": assignment.pk})
     assignment.refresh_from_db()
@@ -766,7 +751,7 @@ def cancel_task(*, actor: Any, task_id: int, reason: str, request: Any = None) -
                      data={"reason": reason, "withdrawn": [pk for pk, _r in withdrawn]})
         events.publish("cockpit.supervision.cancelled",
                        {"task_id": task.pk, "assignment_ids": [pk for pk, _r in withdrawn]})
-        admins = admin_ids_by_region(r for _pk, r in withdrawn)
+        admins = own_holders(PERM, [r for _pk, r in withdrawn])
         with _wording():
             title = _("“%(title)s” was cancelled") % {"title": task.title}
             for pk, region_id in withdrawn:
@@ -795,7 +780,7 @@ def remind(*, today: dt.date | None = None) -> int:
                    | Q(task__deadline__lt=today, overdue_flagged_at__isnull=True))
            .select_related("task", "task__issuer_region", "region").order_by("pk"))
     found = list(due[:5000])
-    admins = admin_ids_by_region([a.region_id for a in found]
+    admins = own_holders(PERM, [a.region_id for a in found]
                                  + [a.task.issuer_region_id for a in found])
     sent = 0
     for a in found:

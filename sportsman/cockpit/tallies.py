@@ -24,7 +24,7 @@ from itertools import islice
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -33,6 +33,7 @@ from sportsman.cockpit import demand
 from sportsman.cockpit.models import Tally, TallyMonth, Watermark
 from sportsman.cockpit.periods import Period
 from sportsman.core import figures
+from sportsman.core.db import lock_table
 from sportsman.core.figures import Kind, Metric
 from sportsman.regions.models import Region, subtree_q
 
@@ -54,13 +55,6 @@ def _chosen(keys: Iterable[str] | None) -> list[Metric]:
     return [m for m in all_metrics if m.key in wanted]
 
 
-def _lock() -> None:
-    """One refresh at a time (two would delete and insert the same rows)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Tally._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
-
-
 def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
             progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Recompute ``keys`` (all metrics by default) for the local days [start, end] and store
@@ -73,7 +67,7 @@ def refresh(start: dt.date, end: dt.date, *, keys: Iterable[str] | None = None,
     for m in _chosen(keys):
         rows = iter(m.compute(start, end))
         with transaction.atomic():
-            _lock()
+            lock_table(Tally)  # one refresh at a time: two would write the same rows
             Tally.objects.filter(metric=m.key, day__range=(start, end)).delete()
             count = 0
             while chunk := list(islice(rows, BATCH)):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -251,6 +251,21 @@ def mark_of(view: Any) -> tuple[str, Perm | None] | None:
             return mark
         view = getattr(view, "__wrapped__", None) or getattr(view, "view_class", None)
     return None
+
+
+def own_holders(perm: Perm, region_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Per region, the active users holding ``perm`` by a grant on exactly that region — its own
+    staff, not those of the regions above (one query): who is told about something addressed to
+    the region itself (a supervision task, its monthly report, its assessment result)."""
+    wanted = set(region_ids)
+    out: dict[int, list[int]] = {rid: [] for rid in wanted}
+    rows = (RoleAssignment.objects
+            .filter(region_id__in=wanted, role__in=PERMISSIONS[perm], user__is_active=True)
+            .values_list("user_id", "region_id").distinct().order_by("user_id"))
+    for user_id, region_id in rows:
+        if user_id not in out[region_id]:
+            out[region_id].append(user_id)
+    return out
 
 
 def holders(perm: Perm, region: Region) -> QuerySet[Any]:

@@ -76,3 +76,15 @@ def test_access_is_built_with_one_query(tree, django_assert_num_queries):
         for _ in range(5):
             access.can(Perm.REGION_VIEW, tree.k1)
             access.roots(Perm.RESIDENT_VIEW)
+
+
+def test_own_holders_are_the_staff_of_exactly_each_region(tree):
+    from sportsman.regions.access import Perm, own_holders
+
+    tree.sibling_town_admin.is_active = False
+    tree.sibling_town_admin.save(update_fields=["is_active"])
+    found = own_holders(Perm.COCKPIT_VIEW, [tree.t1.pk, tree.t2.pk, tree.k1.pk, tree.k3.pk])
+    # Not the district or city administrators above them; not a deactivated account; not a
+    # venue manager (no cockpit).
+    assert found == {tree.t1.pk: [tree.town_admin.pk], tree.t2.pk: [],
+                     tree.k1.pk: [tree.community_admin.pk], tree.k3.pk: []}
