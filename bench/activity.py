@@ -30,15 +30,10 @@ import sys
 import time
 from typing import Any
 
-import django
+from bench import run_part
 
 BATCH = 20_000
 WEEK_DAY = dt.date(2026, 6, 10)
-
-
-def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
 
 
 def _tree() -> list[Any]:
@@ -328,18 +323,9 @@ def measure_all(var_dir: Any, template: Any, env_for: Any, log: Any = print) -> 
 
 
 def main(argv: list[str]) -> int:
-    _setup()
-    part = argv[0]
-    if part == "ranks":
-        out = ranks(int(argv[1]))
-    elif part == "rollups":
-        out = rollups(int(argv[1]))
-    elif part == "reports":
-        out = reports()
-    else:
-        raise SystemExit(f"unknown part {part!r}")
-    print(json.dumps(out, ensure_ascii=False))
-    return 0
+    return run_part(argv, {"ranks": lambda a: ranks(int(a[0])),
+                           "rollups": lambda a: rollups(int(a[0])),
+                           "reports": lambda a: reports()})
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from bench.activity import _insert, _load_users, _ratio, _setup, _tree
+from bench import run_part
+from bench.activity import _insert, _load_users, _ratio, _tree
 
 RESIDENTS = 100_000
 DAYS = 365
@@ -440,18 +441,8 @@ def main(argv: list[str]) -> int:
 
     # whitenoise notes that static files were not collected: nothing here serves them.
     warnings.filterwarnings("ignore", message="No directory at")
-    _setup()
-    part = argv[0]
-    if part == "load":
-        out = load(int(argv[1]))
-    elif part == "refresh":
-        out = refresh()
-    elif part == "measure":
-        out = measure()
-    else:
-        raise SystemExit(f"unknown part {part!r}")
-    print(json.dumps(out, ensure_ascii=False))
-    return 0
+    return run_part(argv, {"load": lambda a: load(int(a[0])), "refresh": lambda a: refresh(),
+                           "measure": lambda a: measure()})
 
 
 if __name__ == "__main__":

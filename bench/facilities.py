@@ -16,20 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import sys
 import time
 from pathlib import Path
 
-import django
+from bench import run_part
 
 BATCH = 5000
-
-
-def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
 
 
 def _regions(size: int, rng: random.Random) -> list:
@@ -191,18 +185,9 @@ def measure_ingest(events: int = 20_000, batch: int = 100) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    _setup()
-    part = argv[0]
-    if part == "load-search":
-        out = load_search(int(argv[1]))
-    elif part == "load-booking":
-        out = load_booking(Path(argv[1]))
-    elif part == "ingest":
-        out = measure_ingest()
-    else:
-        raise SystemExit(f"unknown part {part!r}")
-    print(json.dumps(out, ensure_ascii=False))
-    return 0
+    return run_part(argv, {"load-search": lambda a: load_search(int(a[0])),
+                           "load-booking": lambda a: load_booking(Path(a[0])),
+                           "ingest": lambda a: measure_ingest()})
 
 
 if __name__ == "__main__":
