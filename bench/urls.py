@@ -1,4 +1,6 @@
-"""The platform's URLs plus ``GET /bench/bare``: the denominator of the HTTP ratios.
+"""The platform's URLs plus the bare endpoints, the denominators of the HTTP ratios:
+``GET /bench/bare`` (no database), ``GET /bench/pk/{id}`` (one primary-key read),
+``POST /bench/book`` (the bare booking) and ``POST /bench/checkin`` (the bare check-in).
 
 The bare endpoint is a Ninja JSON operation with no database access, served through the same
 middleware, server and worker set-up as every other page; what a real endpoint adds on top of it
@@ -47,6 +49,37 @@ def bare_book(request: HttpRequest, data: BareBookIn) -> dict:
                                          facility_id=slot.facility_id, start=slot.start,
                                          end=slot.end, status="completed")
     return {"ok": True, "id": booking.pk}
+
+
+@bench_api.get("/pk/{facility_id}")
+@public
+def bare_pk_read(request: HttpRequest, facility_id: int) -> dict:
+    """The bare primary-key read: one row by its key, a few columns, as JSON — no
+    authentication, scope or serialisation layer. The denominator of the read figures
+    (search, ``/me``, lists): ARCHITECTURE.md, "primary-key read endpoint"."""
+    from sportsman.facilities.models import Facility
+
+    row = Facility.objects.filter(pk=facility_id).values("id", "name", "lat", "lng").first()
+    return row or {"id": None}
+
+
+class BareCheckInIn(Schema):
+    booking_id: int
+
+
+@bench_api.post("/checkin")
+@public
+def bare_check_in(request: HttpRequest, data: BareCheckInIn) -> dict:
+    """The bare check-in: one conditional UPDATE of a booked booking to checked in — no
+    authentication, code check, rules or audit. The denominator of the check-in figures
+    (ARCHITECTURE.md, "bare check-in")."""
+    from django.utils import timezone
+
+    from sportsman.facilities.models import Booking
+
+    done = Booking.objects.filter(pk=data.booking_id, status="booked").update(
+        status="checked_in", checked_in_at=timezone.now())
+    return {"ok": bool(done)}
 
 
 urlpatterns = [path("bench/", bench_api.urls), *platform_urlpatterns]
