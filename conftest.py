@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", default=os.environ.get("SPORTSMAN_CLOCK", ""),
+        help="run the session as if it were this instant (ISO 8601 with its offset, e.g. "
+             "2027-12-31T23:30:00+08:00); the clock keeps ticking from there (time-machine). "
+             "`make test-calendar` runs the date-dependent tests at every edge date.")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_clock(request):
+    """Travel the whole session to --clock: anything that reads today (periods, windows,
+    expiry, rankings of "this year") then meets a month, quarter or year end, 29 February, a
+    Monday or a Sunday, in Asia/Shanghai and in UTC on either side of midnight."""
+    instant = request.config.getoption("--clock")
+    if not instant:
+        yield
+        return
+    import datetime as dt
+
+    import time_machine
+
+    when = dt.datetime.fromisoformat(instant)
+    if when.tzinfo is None:
+        raise pytest.UsageError("--clock needs an offset, e.g. 2027-12-31T23:30:00+08:00")
+    with time_machine.travel(when, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

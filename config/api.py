@@ -18,6 +18,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from sportsman.core.errors import DomainError, Throttled
+from sportsman.regions.access import public
 
 
 class BearerAuth(HttpBearer):
@@ -112,6 +113,13 @@ def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRespo
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", _("Not found."))
+
+
+@public
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any path under /api/v1/ that no operation answers: the API's 404, in its error shape
+    (a client must never have to parse an HTML page)."""
+    return _not_found(request, Http404())
 
 
 @api.exception_handler(RequestDataTooBig)

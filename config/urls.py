@@ -1,11 +1,12 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import set_language
 
-from config.api import api
+from config.api import api, unknown_path
 from sportsman.regions.access import public
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", unknown_path),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("accounts/", include("sportsman.accounts.urls")),
     path("notifications/", include("sportsman.notifications.urls")),

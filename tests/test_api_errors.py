@@ -59,3 +59,25 @@ def test_the_message_is_chinese_by_default(client):
     response = client.post("/api/v1/auth/register", data="{", content_type="application/json")
     assert response.json()["code"] == "malformed_json"
     assert response.json()["message"] != "The body is not valid JSON."
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/v1/facilities/1/nope/deeper",
+                                  "/api/v1/v2/me"])
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_api_path_is_a_json_not_found(client, path, method):
+    response = getattr(client, method)(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"code": "not_found", "message": "Not found.", "fields": {}}
+
+
+def test_an_unknown_api_path_speaks_chinese_by_default(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.json()["code"] == "not_found"
+    assert response.json()["message"] != "Not found."
+
+
+def test_pages_outside_the_api_keep_their_html_not_found(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert not response["Content-Type"].startswith("application/json")

@@ -80,14 +80,12 @@ def period_containing(grain: Grain, on: dt.date) -> Period:
                   _month_end(on.year, on.month))
 
 
-def parse(value: str | None, *, default: Grain = Grain.MONTH) -> Period:
-    """"2026", "2026-Q3" or "2026-11"; empty means the current ``default`` period."""
-    today = timezone.localdate()
-    if not value:
-        return period_containing(default, today)
+def parse_key(value: str) -> Period:
+    """The period a key names ("2026", "2026-Q3", "2026-11"), begun or not; InvalidInput
+    ``bad_period`` when it is not one."""
     match = _PATTERN.match(value.strip())
     year = int(match.group(1)) if match else 0
-    if match is None or not FIRST_YEAR <= year <= today.year:
+    if match is None or year < FIRST_YEAR:
         raise InvalidInput(_("Unknown period."), code="bad_period", fields={
             "period": _("Give a year (2026), a quarter (2026-Q3) or a month (2026-11) from "
                         "%(first)d to this year.") % {"first": FIRST_YEAR}})
@@ -97,3 +95,17 @@ def parse(value: str | None, *, default: Grain = Grain.MONTH) -> Period:
     if quarter:
         return period_containing(Grain.QUARTER, dt.date(year, 3 * int(quarter) - 2, 1))
     return period_containing(Grain.YEAR, dt.date(year, 1, 1))
+
+
+def parse(value: str | None, *, default: Grain = Grain.MONTH) -> Period:
+    """"2026", "2026-Q3" or "2026-11"; empty means the current ``default`` period. A period
+    that has not begun is refused with its own code, ``period_not_begun``: it is a real period,
+    only not yet one with figures (next month may lie in next year)."""
+    today = timezone.localdate()
+    if not value:
+        return period_containing(default, today)
+    period = parse_key(value)
+    if period.start > today:
+        raise InvalidInput(_("This period has not begun."), code="period_not_begun", fields={
+            "period": _("Choose the current period or an earlier one.")})
+    return period

@@ -60,7 +60,7 @@ def month(value: str, *, finished: bool = False, today: dt.date | None = None) -
     report is of a whole month). InvalidInput ``bad_period`` otherwise, saying why."""
     today = today or timezone.localdate()
     try:
-        period = periods.parse(value) if value else None
+        period = periods.parse_key(value) if value else None
     except InvalidInput:
         period = None
     if period is None or period.grain is not Grain.MONTH:
@@ -72,7 +72,8 @@ def month(value: str, *, finished: bool = False, today: dt.date | None = None) -
                     "day of the next month.")
     else:
         return period
-    raise InvalidInput(problem, code="bad_period", fields={"period": problem})
+    code = "period_not_begun" if period is not None and period.start > today else "bad_period"
+    raise InvalidInput(problem, code=code, fields={"period": problem})
 
 
 def last_month(today: dt.date | None = None) -> Period:

@@ -173,12 +173,14 @@ def test_something_that_is_not_a_month_is_refused(value):
     assert caught.value.code == "bad_period"
 
 
+@pytest.mark.calendar
 def test_a_month_that_has_not_begun_is_refused():
     today = timezone.localdate()
     next_month = periods.period_containing(periods.Grain.MONTH,
                                            today.replace(day=28) + dt.timedelta(days=5))
-    with translation.override("en"), pytest.raises(InvalidInput, match="has not begun"):
+    with translation.override("en"), pytest.raises(InvalidInput, match="has not begun") as no:
         report.month(next_month.key, today=today)
+    assert no.value.code == "period_not_begun"
 
 
 def test_only_a_finished_month_can_be_stored():
