@@ -12,7 +12,7 @@ def pytest_addoption(parser):
         "--clock", default=os.environ.get("SPORTSMAN_CLOCK", ""),
         help="run the session as if it were this instant (ISO 8601 with its offset, e.g. "
              "2027-12-31T23:30:00+08:00); the clock keeps ticking from there (time-machine). "
-             "`make test-calendar` runs the date-dependent tests at every edge date.")
+             "`make test-calendar` runs the suite at every edge date.")
 
 
 @pytest.fixture(autouse=True, scope="session")

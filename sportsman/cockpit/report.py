@@ -57,22 +57,24 @@ SMALL = (330, 190)  # one of two charts side by side on an A4 page, in CSS px
 
 def month(value: str, *, finished: bool = False, today: dt.date | None = None) -> Period:
     """The month ``value`` ("2026-05") names; ``finished``: only a month that is over (a stored
-    report is of a whole month). InvalidInput ``bad_period`` otherwise, saying why."""
+    report is of a whole month). InvalidInput ``period_not_begun`` for a month still to come,
+    ``bad_period`` otherwise, saying why."""
     today = today or timezone.localdate()
     try:
         period = periods.parse_key(value) if value else None
     except InvalidInput:
         period = None
+    code = "bad_period"
     if period is None or period.grain is not Grain.MONTH:
         problem = _("Unknown month: give it as YYYY-MM, for example 2026-05.")
     elif period.start > today:
-        problem = _("This month has not begun: choose this month or an earlier one.")
+        code, problem = "period_not_begun", _(
+            "This month has not begun: choose this month or an earlier one.")
     elif finished and period.end >= today:
         problem = _("This month is not over yet: its report can be generated from the first "
                     "day of the next month.")
     else:
         return period
-    code = "period_not_begun" if period is not None and period.start > today else "bad_period"
     raise InvalidInput(problem, code=code, fields={"period": problem})
 
 

@@ -300,11 +300,8 @@ def test_a_bad_period_or_grain_is_a_clear_error(seeded, query):
     assert data.status_code == 400 and data.json()["code"] in {"bad_period", "bad_grain"}
 
 
-@pytest.mark.calendar
 def test_a_period_that_has_not_begun_is_refused_as_such(seeded):
     tree = seeded
-    from django.utils import timezone
-
     today = timezone.localdate()
     next_month = periods.period_containing(periods.Grain.MONTH,
                                            today.replace(day=28) + dt.timedelta(days=5))

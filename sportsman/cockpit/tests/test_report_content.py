@@ -173,7 +173,6 @@ def test_something_that_is_not_a_month_is_refused(value):
     assert caught.value.code == "bad_period"
 
 
-@pytest.mark.calendar
 def test_a_month_that_has_not_begun_is_refused():
     today = timezone.localdate()
     next_month = periods.period_containing(periods.Grain.MONTH,
