@@ -15,14 +15,17 @@ def pytest_addoption(parser):
              "`make test-calendar` runs the suite at every edge date.")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _session_clock(request):
-    """Travel the whole session to --clock: anything that reads today (periods, windows,
-    expiry, rankings of "this year") then meets a month, quarter or year end, 29 February, a
-    Monday or a Sunday, in Asia/Shanghai and in UTC on either side of midnight."""
-    instant = request.config.getoption("--clock")
+_travel = None
+
+
+def pytest_configure(config):
+    """Travel the whole session to --clock, before collection, so that a module's ``TODAY`` is
+    read there too: anything that reads today (periods, windows, expiry, rankings of "this
+    year") then meets a month, quarter or year end, 29 February, a Monday or a Sunday, in
+    Asia/Shanghai and in UTC on either side of midnight."""
+    global _travel
+    instant = config.getoption("--clock")
     if not instant:
-        yield
         return
     import datetime as dt
 
@@ -31,8 +34,15 @@ def _session_clock(request):
     when = dt.datetime.fromisoformat(instant)
     if when.tzinfo is None:
         raise pytest.UsageError("--clock needs an offset, e.g. 2027-12-31T23:30:00+08:00")
-    with time_machine.travel(when, tick=True):
-        yield
+    _travel = time_machine.travel(when, tick=True)
+    _travel.start()
+
+
+def pytest_unconfigure(config):
+    global _travel
+    if _travel is not None:
+        _travel.stop()
+        _travel = None
 
 
 @pytest.fixture(autouse=True)

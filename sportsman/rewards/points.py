@@ -276,11 +276,10 @@ def capped_amount(rule: PointRule, units: int, *, earned_today: int, earned_this
     return Capped(asked, granted)
 
 
-def award_for(kind: str, user_id: int, units: int, key: str, *, reason: str = "",
-              now: dt.datetime | None = None) -> PointEntry | None:
+def award_for(kind: str, user_id: int, units: int, key: str, *, reason: str = "") -> PointEntry | None:
     """Award ``units`` of ``kind`` (events taken part in, volunteer hours, 30-minute blocks) to
     ``user_id`` under the rule of their home community's city, capped by the rule's daily and
-    yearly caps (counted over entries of the same source on the local day and year of ``now``).
+    yearly caps (counted over entries of the same source on today's local day and year).
     Returns the entry, or None when no rule applies, nothing is left under the caps or ``units``
     is not positive. Retry-safe by ``key``. The caps are exact under concurrency: the user's
     balance row is locked before counting. No permission check (features acting for the
@@ -301,7 +300,7 @@ def award_for(kind: str, user_id: int, units: int, key: str, *, reason: str = ""
     if rule is None:
         return None
     source = SOURCE_OF_KIND[RuleKind(kind)]
-    today = timezone.localtime(now or timezone.now(), LOCAL_TZ).date()
+    today = timezone.localtime(timezone.now(), LOCAL_TZ).date()
     with transaction.atomic():
         # Serialise this user's awards so two racing awards cannot both fit under a cap.
         lock_balance(user_id)

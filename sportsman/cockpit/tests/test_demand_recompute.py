@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from sportsman.cockpit import demand, periods
+from sportsman.cockpit.demo_steps.demand import AHEAD_DAYS
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -138,7 +139,11 @@ def test_the_demo_city_has_demand_worth_a_sentence(db, seed):
     city_made = demo_city.generate(scale="small", seed=seed, progress=False).made["demand"]
     assert city_made["lottery_entries"] and city_made["waitlist_entries"]
     city = Region.objects.get(level="city")
-    month = periods.period_containing(periods.Grain.MONTH, timezone.localdate())
-    kinds = {s.kind for p in (month, month.previous())
+    # The demo fills the coming week's evenings: at a month's end they lie in the next month.
+    today = timezone.localdate()
+    month = periods.period_containing(periods.Grain.MONTH, today)
+    ahead = periods.period_containing(periods.Grain.MONTH,
+                                      today + dt.timedelta(days=AHEAD_DAYS))
+    kinds = {s.kind for p in (month.previous(), month, ahead)
              for s in demand.analyse(city, p).suggestions}
     assert {"capacity", "search_misses"} <= kinds

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.db.models import Sum
 
 from sportsman.core.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -211,11 +212,16 @@ def test_award_for_respects_the_yearly_cap(tree):
     user = tree.user(home_community=tree.k1)
     day = dt.datetime(2026, 5, 1, 4, tzinfo=dt.UTC)
 
-    amounts = [getattr(points.award_for(RuleKind.PER_EVENT, user.pk, 1, f"e{i}",
-                                        now=day + dt.timedelta(days=i)), "amount", None)
-               for i in range(4)]
+    amounts = []
+    for i in range(4):
+        with time_machine.travel(day + dt.timedelta(days=i), tick=False):
+            amounts.append(getattr(points.award_for(RuleKind.PER_EVENT, user.pk, 1, f"e{i}"),
+                                   "amount", None))
 
     assert amounts == [30, 30, 10, None]
+    # and a new year starts the count again
+    with time_machine.travel(dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.UTC), tick=False):
+        assert points.award_for(RuleKind.PER_EVENT, user.pk, 1, "e-new-year").amount == 30
 
 
 def test_award_for_without_a_rule_or_home_awards_nothing(tree):
