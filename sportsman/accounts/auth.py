@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -44,14 +45,48 @@ def issue_token(user: Any, *, user_agent: str = "") -> str:
     return raw
 
 
-def user_for_token(raw: str) -> Any | None:
-    from sportsman.accounts.models import ApiToken
+@functools.cache
+def _token_sql(vendor: str) -> str:
+    """The token look-up: the token by its unique hash, its active user and the user's role
+    grants (left-joined, in Access's order), in one statement. Written once per database vendor
+    from the models' tables and columns; no ORM compilation on the request path."""
+    from django.db import connection
 
-    token = (ApiToken.objects.select_related("user")
-             .filter(key_hash=_token_hash(raw), revoked_at__isnull=True).first())
-    if token is None or not token.user.is_active:
+    from sportsman.accounts.models import ApiToken, User
+    from sportsman.regions.models import Region, RoleAssignment
+
+    qn = connection.ops.quote_name
+    user_columns = ", ".join(f"u.{qn(f.column)}" for f in User._meta.concrete_fields)
+    return (
+        f"SELECT {user_columns}, ra.{qn('role')} AS grant_role, "  # noqa: S608 (model names only)
+        f"ra.{qn('region_id')} AS grant_region_id, r.{qn('path')} AS grant_path, "
+        f"r.{qn('name')} AS grant_name, r.{qn('code')} AS grant_code, "
+        f"r.{qn('level')} AS grant_level "
+        f"FROM {qn(ApiToken._meta.db_table)} t "
+        f"JOIN {qn(User._meta.db_table)} u ON u.{qn('id')} = t.{qn('user_id')} "
+        f"LEFT JOIN {qn(RoleAssignment._meta.db_table)} ra ON ra.{qn('user_id')} = u.{qn('id')} "
+        f"LEFT JOIN {qn(Region._meta.db_table)} r ON r.{qn('id')} = ra.{qn('region_id')} "
+        f"WHERE t.{qn('key_hash')} = %s AND t.{qn('revoked_at')} IS NULL "
+        f"AND u.{qn('is_active')} = %s "
+        f"ORDER BY r.{qn('path')}, ra.{qn('role')}")
+
+
+def user_for_token(raw: str) -> Any | None:
+    """The active user of a live token, with their role grants read in the same query (Access
+    uses them). No cache: a revoked token or a deactivated user is refused on the next request."""
+    from django.db import connection
+
+    from sportsman.accounts.models import User
+    from sportsman.regions.access import GRANTS_ATTR, Grant
+
+    rows = list(User.objects.raw(_token_sql(connection.vendor), [_token_hash(raw), True]))
+    if not rows:
         return None
-    return token.user
+    user = rows[0]
+    setattr(user, GRANTS_ATTR, [
+        Grant(r.grant_role, r.grant_region_id, r.grant_path, r.grant_name, r.grant_code,
+              r.grant_level) for r in rows if r.grant_role is not None])
+    return user
 
 
 def revoke_token(raw: str) -> bool:

@@ -100,6 +100,12 @@ class Grant:
     level: str
 
 
+# A user object loaded together with its role grants (one query, see accounts.auth) carries
+# them here, in the order below; Access uses them instead of reading them again.
+GRANTS_ATTR = "_sportsman_grants"
+GRANT_ORDER = ("region__path", "role")
+
+
 class Access:
     """What one actor may do where. Cheap to build; build one per request/task/socket."""
 
@@ -116,9 +122,11 @@ class Access:
         if self._grants is None:
             if not self.is_authenticated:
                 self._grants = []
+            elif (known := getattr(self.user, GRANTS_ATTR, None)) is not None:
+                self._grants = known  # read with the user (the bearer token look-up)
             else:
                 rows = (RoleAssignment.objects.filter(user_id=self.user.pk)
-                        .select_related("region").order_by("region__path", "role"))
+                        .select_related("region").order_by(*GRANT_ORDER))
                 self._grants = [
                     Grant(r.role, r.region_id, r.region.path, r.region.name, r.region.code,
                           r.region.level)

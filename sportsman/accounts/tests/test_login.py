@@ -175,3 +175,46 @@ def test_purge_forgets_only_rows_older_than_a_day(user, sms_code):
     LoginAttempt.objects.filter(pk=LoginAttempt.objects.earliest("id").pk).update(at=old)
     assert purge_throttle_records.call() == 1
     assert (SmsCode.objects.count(), LoginAttempt.objects.count()) == (1, 1)
+
+
+def test_me_is_one_query_token_user_and_grants_together(api_client, tree,
+                                                         django_assert_num_queries):
+    from sportsman.regions.models import RoleAssignment
+
+    staff = tree.town_admin
+    RoleAssignment.objects.create(user=staff, role="venue_manager", region=tree.k2)
+    client = api_client.as_user(staff)
+    with django_assert_num_queries(1):
+        body = client.get("/api/v1/me").json()
+    # Both grants, in the order Access reads them itself (region path, then role).
+    assert [(r["role"], r["region_code"]) for r in body["roles"]] == [
+        ("town_admin", tree.t1.code), ("venue_manager", tree.k2.code)]
+    resident = api_client.as_user(tree.resident)
+    with django_assert_num_queries(1):
+        assert resident.get("/api/v1/me").json()["roles"] == []
+
+
+def test_a_revoked_token_or_a_deactivated_user_is_refused_on_the_next_request(api_client, tree):
+    token = issue_token(tree.resident)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert api_client.get("/api/v1/me", **auth).status_code == 200
+    User.objects.filter(pk=tree.resident.pk).update(is_active=False)
+    assert api_client.get("/api/v1/me", **auth).status_code == 401
+    assert user_for_token(token) is None
+    User.objects.filter(pk=tree.resident.pk).update(is_active=True)
+    assert user_for_token(token) == tree.resident
+    other = issue_token(tree.resident)
+    from sportsman.accounts.auth import revoke_token
+
+    assert revoke_token(token)
+    assert api_client.get("/api/v1/me", **auth).status_code == 401
+    assert api_client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 200
+
+
+def test_the_token_user_carries_the_same_grants_access_reads(tree):
+    from sportsman.regions.access import access_for_user
+
+    token = issue_token(tree.district_admin)
+    loaded = access_for_user(user_for_token(token)).grants
+    assert loaded == access_for_user(User.objects.get(pk=tree.district_admin.pk)).grants
+    assert [g.role for g in loaded] == ["district_admin"]
