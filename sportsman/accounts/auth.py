@@ -56,7 +56,7 @@ def _token_sql(vendor: str) -> str:
     from sportsman.regions.models import Region, RoleAssignment
 
     qn = connection.ops.quote_name
-    user_columns = ", ".join(f"u.{qn(f.column)}" for f in User._meta.concrete_fields)
+    user_columns = ", ".join(f"u.{qn(f.column or f.name)}" for f in User._meta.concrete_fields)
     return (
         f"SELECT {user_columns}, ra.{qn('role')} AS grant_role, "  # noqa: S608 (model names only)
         f"ra.{qn('region_id')} AS grant_region_id, r.{qn('path')} AS grant_path, "
@@ -79,7 +79,7 @@ def user_for_token(raw: str) -> Any | None:
     from sportsman.accounts.models import User
     from sportsman.regions.access import GRANTS_ATTR, Grant
 
-    rows = list(User.objects.raw(_token_sql(connection.vendor), [_token_hash(raw), True]))
+    rows: list[Any] = list(User.objects.raw(_token_sql(connection.vendor), [_token_hash(raw), True]))
     if not rows:
         return None
     user = rows[0]
