@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
@@ -111,6 +111,24 @@ def _replay(stored: IdempotencyKey, digest: str) -> Any:
     return Status(stored.status_code, stored.response)
 
 
+def _claim(owner: str, key: str, digest: str) -> int | None:
+    """Insert the key unless it exists (one statement, no savepoint): its id, or None when a
+    request with this key was stored first."""
+    from django.db import connection
+    from django.utils import timezone
+
+    qn = connection.ops.quote_name
+    table = qn(IdempotencyKey._meta.db_table)
+    columns = ", ".join(qn(c) for c in ("owner", "key", "request_hash", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) "  # noqa: S608 (names)
+            f"ON CONFLICT ({qn('owner')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
+            [owner, key, digest, connection.ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def idempotent(view: F) -> F:
     """Make a write operation safe to retry with an ``Idempotency-Key`` header."""
 
@@ -125,20 +143,15 @@ def idempotent(view: F) -> F:
         owner, digest = owner_for(request), request_hash(request)
         try:
             with transaction.atomic():
-                stored = IdempotencyKey.objects.filter(owner=owner, key=key).first()
-                if stored is not None:
-                    return _replay(stored, digest)
-                try:
-                    with transaction.atomic():
-                        # On PostgreSQL this blocks while a concurrent duplicate holds the key,
-                        # then fails once it commits; on SQLite the write lock serialises us.
-                        claim = IdempotencyKey.objects.create(owner=owner, key=key,
-                                                              request_hash=digest)
-                except IntegrityError:
+                # On PostgreSQL the insert waits while a concurrent duplicate holds the key and
+                # then inserts nothing once it commits; on SQLite the write lock serialises us.
+                claim_id = _claim(owner, key, digest)
+                if claim_id is None:
                     return _replay(IdempotencyKey.objects.get(owner=owner, key=key), digest)
                 result = view(request, *args, **kwargs)
-                claim.status_code, claim.response = _answer(result)
-                claim.save(update_fields=["status_code", "response"])
+                status, value = _answer(result)
+                IdempotencyKey.objects.filter(pk=claim_id).update(status_code=status,
+                                                                  response=value)
                 return result
         except OperationalError as exc:
             if "locked" in str(exc).lower():  # SQLite's busy timeout ran out

@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -384,12 +384,17 @@ def _check_bookable_time(slot: Slot, policy: Policy, now: dt.datetime) -> None:
             fields={"opens_at": opens.isoformat()})
 
 
-def _lock_user(user_id: int) -> None:
-    """Serialise one resident's bookings so parallel requests cannot pass a limit together.
-    Must run inside the transaction that then counts and writes. On SQLite the IMMEDIATE
-    transaction already holds the database's write lock (select_for_update is a no-op)."""
+def _lock_user(user_id: int, now: dt.datetime) -> dt.datetime | None:
+    """Serialise one resident's bookings so parallel requests cannot pass a limit together, and
+    read the end of their active suspension (None without one) in the same statement. Must run
+    inside the transaction that then counts and writes. On SQLite the IMMEDIATE transaction
+    already holds the database's write lock (select_for_update is a no-op)."""
     User = get_user_model()
-    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+    until = Subquery(Suspension.objects.filter(user_id=OuterRef("pk"), until__gt=now,
+                                               lifted_at__isnull=True)
+                     .order_by("-until").values("until")[:1])
+    return (User.objects.select_for_update(of=("self",)).filter(pk=user_id)
+            .annotate(suspended_until=until).values_list("suspended_until", flat=True).first())
 
 
 def active_suspension(user_id: int, now: dt.datetime) -> Suspension | None:
@@ -397,27 +402,38 @@ def active_suspension(user_id: int, now: dt.datetime) -> Suspension | None:
             .order_by("-until").first())
 
 
-def _check_suspension(user_id: int, now: dt.datetime) -> None:
-    found = active_suspension(user_id, now)
-    if found is not None:
+def _refuse_suspended(until: dt.datetime | None) -> None:
+    if until is not None:
         raise Suspended(
             _("Your booking is suspended until %(until)s after missed bookings.")
-            % {"until": hours.local(found.until).strftime("%Y-%m-%d %H:%M")},
-            fields={"until": found.until.isoformat()})
+            % {"until": hours.local(until).strftime("%Y-%m-%d %H:%M")},
+            fields={"until": until.isoformat()})
+
+
+def _check_suspension(user_id: int, now: dt.datetime) -> None:
+    found = active_suspension(user_id, now)
+    _refuse_suspended(found.until if found is not None else None)
 
 
 def _check_limits(user_id: int, slot: Slot, policy: Policy, now: dt.datetime) -> None:
-    mine = Booking.objects.filter(user_id=user_id)
-    if mine.filter(slot_id=slot.pk, status__in=LIVE_BOOKING).exists():
+    """The resident's booking of this slot, their upcoming bookings and their bookings on the
+    slot's day, counted in one statement over their rows that can matter (upcoming or on the
+    day)."""
+    day_start, day_end = day_bounds(hours.local(slot.start).date())
+    live = Q(status__in=LIVE_BOOKING)
+    on_day = Q(start__gte=day_start, start__lt=day_end)
+    counts = (Booking.objects.filter(Q(end__gt=now) | on_day, user_id=user_id)
+              .aggregate(here=Count("pk", filter=live & Q(slot_id=slot.pk)),
+                         active=Count("pk", filter=live & Q(end__gt=now)),
+                         on_day=Count("pk", filter=on_day & Q(
+                             status__in=[*LIVE_BOOKING, BookingStatus.COMPLETED]))))
+    if counts["here"]:
         raise AlreadyBooked()
-    if mine.filter(status__in=LIVE_BOOKING, end__gt=now).count() >= policy.max_active:
+    if counts["active"] >= policy.max_active:
         raise OverActiveLimit(
             _("You already hold %(count)d upcoming bookings, the most allowed.")
             % {"count": policy.max_active}, fields={"max_active": str(policy.max_active)})
-    day_start, day_end = day_bounds(hours.local(slot.start).date())
-    on_day = mine.filter(status__in=[*LIVE_BOOKING, BookingStatus.COMPLETED],
-                         start__gte=day_start, start__lt=day_end).count()
-    if on_day >= policy.max_per_day:
+    if counts["on_day"] >= policy.max_per_day:
         raise OverDailyLimit(
             _("You already hold %(count)d bookings on this day, the most allowed.")
             % {"count": policy.max_per_day}, fields={"max_per_day": str(policy.max_per_day)})
@@ -434,8 +450,13 @@ def _give_back_place(slot_id: int) -> None:
 
 
 def _new_booking(*, user_id: int, slot: Slot, source: str) -> Booking:
-    return Booking.objects.create(user_id=user_id, slot=slot, facility_id=slot.facility_id,
-                                  start=slot.start, end=slot.end, source=source)
+    """The booking row, carrying the slot (and its facility and unit, when loaded) it was made
+    from, so that answering with it reads nothing more."""
+    booking = Booking.objects.create(user_id=user_id, slot=slot, facility_id=slot.facility_id,
+                                     start=slot.start, end=slot.end, source=source)
+    if Slot.facility.is_cached(slot):  # type: ignore[attr-defined]
+        booking.facility = slot.facility
+    return booking
 
 
 def waitlist_path(slot_id: int) -> str:
@@ -495,17 +516,15 @@ def book_slot(*, actor: Any, slot_id: int, now: dt.datetime | None = None) -> Bo
         raise LotterySlot(fields={"lottery": f"POST /api/v1/slots/{slot.pk}/lottery"})
     if not actor.is_active:
         raise AccountInactive()
-    with transaction.atomic():
-        _lock_user(actor.pk)
-        _check_suspension(actor.pk, now)
-        _check_limits(actor.pk, slot, policy, now)
-        if not _take_place(slot.pk):
-            raise SlotFull(fields={"waitlist": waitlist_path(slot.pk)})
-        try:
-            with transaction.atomic():
-                return _new_booking(user_id=actor.pk, slot=slot, source=SOURCE_DIRECT)
-        except IntegrityError:  # a live booking of this slot appeared despite the lock
-            raise AlreadyBooked() from None
+    try:
+        with transaction.atomic():
+            _refuse_suspended(_lock_user(actor.pk, now))
+            _check_limits(actor.pk, slot, policy, now)
+            if not _take_place(slot.pk):
+                raise SlotFull(fields={"waitlist": waitlist_path(slot.pk)})
+            return _new_booking(user_id=actor.pk, slot=slot, source=SOURCE_DIRECT)
+    except IntegrityError:  # a live booking of this slot appeared despite the lock: the whole
+        raise AlreadyBooked() from None  # block (the place taken too) is rolled back
 
 
 def get_own_booking(user: Any, booking_id: int) -> Booking:

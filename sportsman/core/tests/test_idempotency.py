@@ -136,7 +136,9 @@ def test_a_duplicate_that_cannot_get_the_lock_gets_409(api_client, resident, mon
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(IdempotencyKey.objects, "create", locked)
+    from sportsman.core import idempotency
+
+    monkeypatch.setattr(idempotency, "_claim", locked)  # where the key's insert waits
     response = post(api_client.as_user(resident), {"title": "a"}, key="k-1")
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_in_progress"

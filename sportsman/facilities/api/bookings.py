@@ -228,8 +228,7 @@ def facility_slots(request: HttpRequest, facility_id: int, params: Query[SlotsQu
 def book(request: HttpRequest, data: BookIn):
     """Book a place for myself. 409 ``slot_full`` offers the waitlist in ``fields.waitlist``.
     Send an ``Idempotency-Key`` to retry safely."""
-    made = booking.book_slot(actor=request.user, slot_id=data.slot_id)
-    return Status(201, booking_out(booking.get_own_booking(request.user, made.pk)))
+    return Status(201, booking_out(booking.book_slot(actor=request.user, slot_id=data.slot_id)))
 
 
 @router.post("/bookings/{booking_id}/cancel", response=BookingOut)

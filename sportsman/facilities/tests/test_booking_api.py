@@ -214,3 +214,41 @@ def test_staff_set_rules_and_see_the_effective_values(api_client, tree, venue):
     bad = api_client.as_user(tree.town_admin).json(
         "put", f"/api/v1/regions/{tree.k2.pk}/booking-policy", {"window_opens_at": "25:00"})
     assert bad.status_code == 400 and "window_opens_at" in bad.json()["fields"]
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    """The statements a request ran, without the savepoints that nesting (and the test's own
+    transaction) adds."""
+    return [q["sql"] for q in captured.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))]
+
+
+def test_booking_runs_a_fixed_handful_of_statements(api_client, venue, me, tree):
+    from sportsman.facilities.models import BookingPolicy
+
+    BookingPolicy.objects.create(region=tree.city, max_active=50, max_per_day=50)
+    client = api_client.as_user(me)
+    slots = {hour: _slot(venue, hour).pk for hour in range(9, 14)}
+    for hour in (9, 10, 11):  # history does not add statements
+        assert client.json("post", "/api/v1/bookings",
+                           {"slot_id": slots[hour]}).status_code == 201
+    with CaptureQueriesContext(connection) as plain:
+        r = client.json("post", "/api/v1/bookings", {"slot_id": slots[12]})
+    assert r.status_code == 201 and r.json()["unit_name"] == "1号场"
+    # token (with grants), slot (venue, region, unit), policy rows, lock (with suspension),
+    # the limit counts, take the place, insert the booking.
+    assert len(_statements(plain)) == 7, _statements(plain)
+    with CaptureQueriesContext(connection) as keyed:
+        r = client.json("post", "/api/v1/bookings", {"slot_id": slots[13]},
+                        HTTP_IDEMPOTENCY_KEY="book-13")
+    assert r.status_code == 201
+    assert len(_statements(keyed)) == 9  # + claiming the key, storing the answer
+    with CaptureQueriesContext(connection) as replay:
+        again = client.json("post", "/api/v1/bookings", {"slot_id": slots[13]},
+                            HTTP_IDEMPOTENCY_KEY="book-13")
+    assert again.json() == r.json()
+    assert len(_statements(replay)) == 3  # token, the claim that inserts nothing, the answer
+    with CaptureQueriesContext(connection) as refused:
+        full = client.json("post", "/api/v1/bookings", {"slot_id": slots[12]})
+    assert full.json()["code"] == "already_booked"
+    assert len(_statements(refused)) == 5  # token, slot, policy, lock, counts; nothing written
