@@ -1,7 +1,7 @@
 """Live occupancy and the hourly rollup: the only code that writes ``Facility.occupancy`` and
 ``FacilityHour``, and the reads built on them (crowd level, busy curve).
 
-Every write is one atomic UPDATE (``F()`` expressions, ``Greatest``) or an insert that ignores
+Every write is one atomic UPDATE (``F()`` expressions, ``Greatest``), an upsert, or an insert that ignores
 a conflict followed by such an UPDATE: concurrent visits and counter batches never lose an
 increment, and occupancy never drops below zero.
 """
@@ -29,6 +29,30 @@ def adjust_occupancy(facility_id: int, delta: int, *, at: dt.datetime) -> None:
         return
     Facility.objects.filter(pk=facility_id).update(
         occupancy=Greatest(F("occupancy") + delta, Value(0)), occupancy_at=at)
+
+
+def count_in(facility_id: int, *, at: dt.datetime) -> None:
+    """One person came in (a check-in): occupancy + 1, and in ``at``'s hour one more visit and
+    the peak raised to the new occupancy. Two statements: the UPDATE returns the occupancy it
+    set, and the hour row is upserted with both changes."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    facilities, hours_ = qn(Facility._meta.db_table), qn(FacilityHour._meta.db_table)
+    stamp = connection.ops.adapt_datetimefield_value
+    greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {facilities} SET occupancy = occupancy + 1, occupancy_at = %s "  # noqa: S608
+            f"WHERE id = %s RETURNING occupancy", [stamp(at), facility_id])
+        row = cursor.fetchone()
+        if row is None:
+            return
+        cursor.execute(
+            f"INSERT INTO {hours_} (facility_id, hour, visits, entries, peak, booked_minutes) "  # noqa: S608
+            f"VALUES (%s, %s, 1, 0, %s, 0) ON CONFLICT (facility_id, hour) DO UPDATE SET "
+            f"visits = {hours_}.visits + 1, peak = {greatest}({hours_}.peak, excluded.peak)",
+            [facility_id, stamp(hour_of(at)), row[0]])
 
 
 def set_occupancy(facility_id: int, present: int, *, at: dt.datetime) -> bool:

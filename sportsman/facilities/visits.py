@@ -213,9 +213,7 @@ def _open_visit(*, user_id: int, facility: Facility, source: str, now: dt.dateti
     except IntegrityError as exc:
         # A concurrent check-in of the same person (or of the same booking) won the insert.
         raise VisitInProgress() from exc
-    occupancy.adjust_occupancy(facility.pk, 1, at=now)
-    occupancy.bump_hours(facility.pk, visits={now: 1})
-    occupancy.record_peak(facility.pk, at=now)
+    occupancy.count_in(facility.pk, at=now)
     if booking is not None:
         booking_service.mark_checked_in(booking, at=now)
     return visit

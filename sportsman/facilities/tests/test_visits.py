@@ -504,3 +504,37 @@ def test_concurrent_scans_of_one_resident_open_one_visit(tree, facility):
     assert Visit.objects.filter(user=tree.resident).count() == 1
     assert occupancy_of(facility) == 1
     assert FacilityHour.objects.get(facility=facility).visits == 1
+
+
+def _statements(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))]
+
+
+def test_check_ins_run_a_fixed_handful_of_statements(tree, facility, api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from sportsman.facilities.models import FacilityHour
+
+    now = timezone.now()
+    resident = api_client.as_user(tree.resident)
+    with CaptureQueriesContext(connection) as walk_in:
+        r = resident.json("post", "/api/v1/check-ins", {"code": visits.facility_code(facility)})
+    assert r.status_code == 201, r.content
+    # token, facility (with region), booking near now (none), open visits (none), the visit,
+    # occupancy + 1 (returning it), the hour's visits and peak (one upsert).
+    assert len(_statements(walk_in)) == 7, _statements(walk_in)
+    other = tree.user(home_community=tree.k2)
+    booked = make_booking(other, facility, now + dt.timedelta(minutes=10))
+    staff = api_client.as_user(tree.town_admin)
+    with CaptureQueriesContext(connection) as by_pass:
+        r = staff.json("post", "/api/v1/check-ins/pass", {"pass_code": f"SPB:{booked.pass_code}"})
+    assert r.status_code == 201, r.content
+    # token with grants, the booking locked (venue, region), open visits, the visit, occupancy,
+    # the hour, the booking checked in, the audit entry.
+    assert len(_statements(by_pass)) == 8, _statements(by_pass)
+    hours = list(FacilityHour.objects.filter(facility=facility))  # two, across an hour's end
+    assert sum(h.visits for h in hours) == occupancy_of(facility) == 2
+    assert [h.peak for h in hours] == ([2] if len(hours) == 1 else [1, 2])
