@@ -38,6 +38,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import wrk
 
@@ -169,6 +170,8 @@ def measure_http(var_dir: Path, database: Path, *, seconds: int, connections: in
         bare = wrk.run(f"{base}/bench/bare", seconds=seconds, connections=connections)
         log(f"WSGI: bare endpoint, {seconds} s")
         wsgi_bare = wrk.run(f"{wsgi_base}/bench/bare", seconds=seconds, connections=connections)
+        log(f"ASGI: bare primary-key read, {seconds} s")
+        pk_read = wrk.run(f"{base}/bench/pk/1", seconds=seconds, connections=connections)
         token = _login_token(base)
         bearer = scripts / "bearer.lua"
         bearer.write_text(wrk.BEARER_SCRIPT.format(token=token))
@@ -184,11 +187,12 @@ def measure_http(var_dir: Path, database: Path, *, seconds: int, connections: in
         login = wrk.run(f"{base}/api/v1/auth/login", seconds=max(seconds, 10), connections=2,
                         threads=1, script=login_script, timeout=30)
     me["ratio_to_bare"] = _ratio(me, bare)
+    me["ratio_to_pk_read"] = _ratio(me, pk_read)
     login["ratio_to_bare"] = _ratio(login, bare)
     login["note"] = ("Argon2 hashing is deliberately slow; each login also records the attempt "
                      "and issues a token. Non-2xx would be throttling (429) or refusals.")
     out.update({
-        "bare_asgi": bare, "me_asgi": me, "login_asgi": login, "bare_wsgi": wsgi_bare,
+        "bare_asgi": bare, "pk_read_asgi": pk_read, "me_asgi": me, "login_asgi": login, "bare_wsgi": wsgi_bare,
         "asgi_bare_over_wsgi_bare": _ratio(bare, wsgi_bare),
         "wsgi_bare_over_architecture_ceiling": round(
             wsgi_bare["requests_per_s"] / ARCHITECTURE_WSGI_CEILING, 3),
@@ -264,33 +268,89 @@ def measure_facilities(var_dir: Path, template: Path, *, seconds: int, connectio
                 result["query"] = query
                 figures[name] = result
         out[f"search_{size}"] = figures
-    database = var_dir / "booking.sqlite3"
-    shutil.copyfile(template, database)
-    tokens_file = var_dir / "booking-tokens.json"
-    log("facilities: booking set-up (2,000 residents, 50 slots)")
-    out["booking_setup"] = _facilities_script(["load-booking", str(tokens_file)],
-                                              _env(var_dir, database))
+    return out
+
+
+def _lua_list(values: list, quoted: bool = False) -> str:
+    return ", ".join(f'"{v}"' for v in values) if quoted else ", ".join(map(str, values))
+
+
+def measure_booking(var_dir: Path, template: Path, *, seconds: int, connections: int) -> dict:
+    """Bookings under contention and check-ins (pass scans, screen scans) against their bare
+    endpoints, on SQLite and (when a server is configured) PostgreSQL."""
+    out: dict = {}
+    if not wrk.available():
+        return {"skipped": "wrk is not installed (Debian package `wrk`)"}
+    targets = [("sqlite", None)]
+    server = _postgres_server()
+    if server:
+        targets.append(("postgres", server))
+    for label, server_url in targets:
+        with contextlib.ExitStack() as stack:
+            if server_url is None:
+                database = var_dir / "booking.sqlite3"
+                shutil.copyfile(template, database)
+                env = _env(var_dir, database)
+            else:
+                url = stack.enter_context(_scratch_postgres(server_url, "booking"))
+                env = {**_env(var_dir, var_dir / "unused.sqlite3"), "DATABASE_URL": url}
+                _manage(env, "migrate", "--noinput", "-v0")
+            out[f"booking_{label}"] = _booking_figures(var_dir, env, label, seconds=seconds,
+                                                       connections=connections)
+    return out
+
+
+def _booking_figures(var_dir: Path, env: dict[str, str], label: str, *, seconds: int,
+                     connections: int) -> dict:
+    tokens_file = var_dir / f"booking-tokens-{label}.json"
+    log(f"booking ({label}): set-up (2,000 residents, 50 slots; 20,000 passes)")
+    setup = _facilities_script(["load-booking", str(tokens_file)], env)
     people = json.loads(tokens_file.read_text())
-    slots = ", ".join(map(str, people["slots"]))
+    slots = _lua_list(people["slots"])
     book_script = var_dir / "book.lua"
-    book_script.write_text(wrk.BOOKING_SCRIPT.format(
-        tokens=", ".join(f'"{t}"' for t in people["tokens"]), slots=slots))
+    book_script.write_text(wrk.BOOKING_SCRIPT.format(tokens=_lua_list(people["tokens"], True),
+                                                     slots=slots))
     bare_script = var_dir / "bare-book.lua"
-    bare_script.write_text(wrk.BARE_BOOKING_SCRIPT.format(
-        users=", ".join(map(str, people["users"])), slots=slots))
-    env = _env(var_dir, database, DJANGO_SETTINGS_MODULE="bench.settings")
-    with serving(env, "asgi", _free_port()) as base:
-        log(f"booking: bare, then POST /api/v1/bookings ({seconds} s each)")
+    bare_script.write_text(wrk.BARE_BOOKING_SCRIPT.format(users=_lua_list(people["users"]),
+                                                          slots=slots))
+    checkin_file = var_dir / f"checkin-{label}.json"
+    checkin_setup = _facilities_script(["load-checkin", str(checkin_file)], env)
+    checkin = json.loads(checkin_file.read_text())
+    pass_script = var_dir / "pass.lua"
+    pass_script.write_text(wrk.PASS_SCRIPT.format(token=checkin["staff_token"], threads=2,
+                                                  passes=_lua_list(checkin["passes"], True)))
+    bare_checkin_script = var_dir / "bare-checkin.lua"
+    bare_checkin_script.write_text(wrk.BARE_CHECKIN_SCRIPT.format(
+        threads=2, ids=_lua_list(checkin["bare"])))
+    serve_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    figures: dict = {"setup": {**setup, **checkin_setup}}
+    with serving(serve_env, "asgi", _free_port()) as base:
+        log(f"booking ({label}): bare, then POST /api/v1/bookings ({seconds} s each)")
         bare = wrk.run(f"{base}/bench/book", seconds=seconds, connections=connections,
                        script=bare_script)
         ours = wrk.run(f"{base}/api/v1/bookings", seconds=seconds, connections=connections,
                        script=book_script)
-    ours["ratio_to_bare_booking"] = _ratio(ours, bare)
-    ours["note"] = ("non-2xx: 409 already_booked when a resident drew a slot twice; every "
-                    "request runs the full booking service (rules, limits, lock, audit-free "
-                    "resident write)")
-    out["booking_sqlite"] = {"bare_booking": bare, "post_bookings": ours}
-    return out
+        ours["ratio_to_bare_booking"] = _ratio(ours, bare)
+        ours["note"] = ("non-2xx: 409 already_booked when a resident drew a slot twice; every "
+                        "request runs the full booking service (rules, limits, lock)")
+        log(f"check-in ({label}): bare, pass scans, screen scans ({seconds} s each)")
+        bare_checkin = wrk.run(f"{base}/bench/checkin", seconds=seconds,
+                               connections=connections, script=bare_checkin_script)
+        passes = wrk.run(f"{base}/api/v1/check-ins/pass", seconds=seconds,
+                         connections=connections, script=pass_script)
+        passes["ratio_to_bare_checkin"] = _ratio(passes, bare_checkin)
+        code = _facilities_script(["screen-code", str(checkin["facility"])], env)["code"]
+        screen_script = var_dir / "screen.lua"
+        screen_script.write_text(wrk.SCREEN_SCRIPT.format(
+            tokens=_lua_list(checkin["tokens"], True), code=code))
+        screens = wrk.run(f"{base}/api/v1/check-ins", seconds=seconds,
+                          connections=connections, script=screen_script)
+        screens["ratio_to_bare_checkin"] = _ratio(screens, bare_checkin)
+        screens["note"] = ("a random resident of 5,000 scans the venue's screen; a repeat scan "
+                           "finds their open visit")
+    figures.update({"bare_booking": bare, "post_bookings": ours, "bare_checkin": bare_checkin,
+                    "checkin_pass": passes, "checkin_screen": screens})
+    return figures
 
 
 @contextlib.contextmanager
@@ -382,17 +442,68 @@ def _git_commit() -> str:
         return ""
 
 
+def _at(doc: dict, *path: str) -> Any:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+# Issue 10's table: (path, where in the document, "min" or "max", the target).
+TARGETS: list[tuple[str, tuple[str, ...], str, float]] = [
+    ("search near a point, 100,000 facilities / bare PK read",
+     ("facilities", "search_100000", "near_3km", "ratio_to_pk_read"), "min", 0.5),
+    ("search near a point, 100,000 facilities, p99 ms",
+     ("facilities", "search_100000", "near_3km", "p99_ms"), "max", 100),
+    ("POST /api/v1/bookings / bare booking, SQLite",
+     ("booking", "booking_sqlite", "post_bookings", "ratio_to_bare_booking"), "min", 0.5),
+    ("POST /api/v1/bookings / bare booking, PostgreSQL",
+     ("booking", "booking_postgres", "post_bookings", "ratio_to_bare_booking"), "min", 0.5),
+    ("pass check-in / bare check-in, SQLite",
+     ("booking", "booking_sqlite", "checkin_pass", "ratio_to_bare_checkin"), "min", 0.5),
+    ("pass check-in / bare check-in, PostgreSQL",
+     ("booking", "booking_postgres", "checkin_pass", "ratio_to_bare_checkin"), "min", 0.5),
+    ("screen check-in / bare check-in, SQLite",
+     ("booking", "booking_sqlite", "checkin_screen", "ratio_to_bare_checkin"), "min", 0.5),
+    ("screen check-in / bare check-in, PostgreSQL",
+     ("booking", "booking_postgres", "checkin_screen", "ratio_to_bare_checkin"), "min", 0.5),
+    ("GET /api/v1/me / bare PK read", ("http", "me_asgi", "ratio_to_pk_read"), "min", 0.5),
+    ("ASGI entry / plain WSGI, bare endpoint", ("http", "asgi_bare_over_wsgi_bare"), "min", 0.8),
+    ("my rank in the city, database, growth 10k → 1M residents",
+     ("activity", "rank_lookup_ratio", "my_rank_city"), "max", 1.5),
+    ("top 20 of the city, database, growth 10k → 1M residents",
+     ("activity", "rank_lookup_ratio", "top20_city"), "max", 1.5),
+    ("yearly reports per second without Redis",
+     ("activity", "reports", "json_per_s_db"), "min", 50),
+]
+
+
+def verdicts(doc: dict) -> list[dict]:
+    """Each target of the table with this run's figure and whether it is met (None: the part
+    was not run or did not produce the figure)."""
+    out = []
+    for name, path, kind, target in TARGETS:
+        value = _at(doc, *path)
+        met = None if not isinstance(value, int | float) else (
+            value >= target if kind == "min" else value <= target)
+        out.append({"path": name, "figure": value,
+                    "target": f"{'≥' if kind == 'min' else '≤'} {target}", "met": met})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="seed,http,regions,facilities,activity,cockpit",
-                        help="comma-separated parts: seed, http, regions, facilities, activity, "
-                             "cockpit")
+    parser.add_argument("--only",
+                        default="seed,http,regions,facilities,booking,activity,cockpit",
+                        help="comma-separated parts: seed, http, regions, facilities, booking, "
+                             "activity, cockpit")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
-    unknown = parts - {"seed", "http", "regions", "facilities", "activity", "cockpit"}
+    unknown = parts - {"seed", "http", "regions", "facilities", "booking", "activity", "cockpit"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     started = time.perf_counter()
@@ -410,13 +521,16 @@ def main(argv: list[str] | None = None) -> int:
             doc["http"] = measure_http(var_dir, database, seconds=args.seconds,
                                        connections=args.connections, scripts=var_dir)
         template = var_dir / "empty.sqlite3"
-        if parts & {"regions", "facilities", "activity", "cockpit"}:
+        if parts & {"regions", "facilities", "booking", "activity", "cockpit"}:
             log("migrating an empty database for the scratch copies")
             _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
             _db_size(template)  # checkpoint: the copies start complete
         if "facilities" in parts:
             doc["facilities"] = measure_facilities(var_dir, template, seconds=args.seconds,
                                                    connections=args.connections)
+        if "booking" in parts:
+            doc["booking"] = measure_booking(var_dir, template, seconds=args.seconds,
+                                             connections=args.connections)
         if "activity" in parts:
             from bench import activity
 
@@ -432,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 doc["regions_postgres"] = {"skipped": "set BENCH_POSTGRES_URL (or "
                                                       "TEST_DATABASE_URL) to a PostgreSQL server"}
+    doc["targets"] = verdicts(doc)
+    for row in doc["targets"]:
+        mark = {True: "met", False: "MISSED", None: "not measured"}[row["met"]]
+        log(f"{mark:>12}  {row['path']}: {row['figure']} (target {row['target']})")
     doc["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     doc["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(doc, ensure_ascii=False, indent=2)

@@ -8,6 +8,9 @@ in-process parts):
   units) for the search figures; prints a point inside the city to search around;
 - ``load-booking``: one facility with slots of large capacity, a policy without limits, and
   2,000 residents with API tokens for the booking figures (written to a file for wrk);
+- ``load-checkin``: one venue with a slot around now, 20,000 bookings for staff pass scans,
+  20,000 for the bare check-in and 5,000 residents with tokens who scan the venue's screen;
+  ``screen-code FACILITY`` prints the code the screen shows now;
 - ``ingest``: device events per second through ``devices.ingest_events`` in batches of 100,
   against a raw bulk insert of the same rows into the same table in the same run.
 """
@@ -20,6 +23,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import run_part
 
@@ -94,15 +98,13 @@ def load_search(size: int) -> dict:
             "point": {"lat": 30.75, "lng": 120.75}}
 
 
-def load_booking(tokens_file: Path, *, users: int = 2000, slots: int = 50) -> dict:
-    from sportsman.accounts.auth import issue_token
-    from sportsman.accounts.models import User
-    from sportsman.facilities import booking
-    from sportsman.facilities.models import BookingPolicy, Facility, Slot
-    from sportsman.facilities.tests.factories import make_facility
+def _bench_community() -> Any:
+    """The one community of the booking and check-in figures (made once per database)."""
     from sportsman.regions.models import Region
 
-    rng = random.Random(7)
+    found = Region.objects.filter(code="330402009034").first()
+    if found is not None:
+        return found
     city = Region.objects.create(code="330400000000", edition=2023, name="嘉兴市", level="city",
                                  path="")
     city.path = f"/{city.pk}/"
@@ -111,6 +113,18 @@ def load_booking(tokens_file: Path, *, users: int = 2000, slots: int = 50) -> di
                                       level="community", parent=city, path="")
     community.path = f"{city.path}{community.pk}/"
     community.save(update_fields=["path"])
+    return community
+
+
+def load_booking(tokens_file: Path, *, users: int = 2000, slots: int = 50) -> dict:
+    from sportsman.accounts.auth import issue_token
+    from sportsman.accounts.models import User
+    from sportsman.facilities import booking
+    from sportsman.facilities.models import BookingPolicy, Facility, Slot
+    from sportsman.facilities.tests.factories import make_facility
+
+    rng = random.Random(7)
+    community = _bench_community()
     facility = make_facility(community, name="压力测试运动场", opens=dt.time(0),
                              closes=dt.time(23, 59), units=slots, unit_capacity=100_000,
                              slot_minutes=60)
@@ -129,6 +143,52 @@ def load_booking(tokens_file: Path, *, users: int = 2000, slots: int = 50) -> di
                                        "users": [u.pk for u in people]}))
     return {"facility": Facility.objects.get(pk=facility.pk).pk, "users": users,
             "slots": len(slot_ids)}
+
+
+def load_checkin(out_file: Path, *, passes: int = 20_000, residents: int = 5_000) -> dict:
+    """Check-in figures: a venue open all day with one slot around now; ``passes`` bookings in
+    it for staff to scan (``POST /api/v1/check-ins/pass``), as many again for the bare check-in,
+    and ``residents`` with tokens who scan the venue's screen (``POST /api/v1/check-ins``)."""
+    from django.utils import timezone
+
+    from sportsman.accounts.auth import issue_token
+    from sportsman.accounts.models import User
+    from sportsman.facilities.models import Booking, Slot
+    from sportsman.facilities.tests.factories import make_facility
+    from sportsman.regions.models import RoleAssignment
+
+    community = _bench_community()
+    facility = make_facility(community, name="签到压力测试场", opens=dt.time(0),
+                             closes=dt.time(23, 59), units=1, unit_capacity=1_000_000)
+    now = timezone.now()
+    unit = facility.units.get()
+    slot = Slot.objects.create(unit=unit, facility=facility, start=now - dt.timedelta(hours=1),
+                               end=now + dt.timedelta(hours=3), capacity=1_000_000,
+                               booked=2 * passes)
+    people = User.objects.bulk_create(
+        [User(phone_hash=f"bench-c{i}", phone_encrypted="", nickname=f"c{i}")
+         for i in range(2 * passes + residents)])
+    bookings = Booking.objects.bulk_create(
+        [Booking(user=u, slot=slot, facility=facility, start=slot.start, end=slot.end)
+         for u in people[:2 * passes]], batch_size=BATCH)
+    staff = User.objects.create(phone_hash="bench-staff", phone_encrypted="", nickname="staff")
+    RoleAssignment.objects.create(user=staff, role="venue_manager", region=community)
+    ours, bare = bookings[:passes], bookings[passes:]
+    out_file.write_text(json.dumps({
+        "facility": facility.pk, "staff_token": issue_token(staff),
+        "passes": [b.pass_code for b in ours],
+        "bare": list(Booking.objects.filter(pass_code__in=[b.pass_code for b in bare])
+                     .values_list("pk", flat=True)),
+        "tokens": [issue_token(u) for u in people[2 * passes:]]}))
+    return {"facility": facility.pk, "passes": passes, "residents": residents}
+
+
+def screen_code(facility_id: int) -> dict:
+    """The code the venue's screen shows now (valid this minute and the next)."""
+    from sportsman.facilities import visits
+    from sportsman.facilities.models import Facility
+
+    return {"code": visits.facility_code(Facility.objects.get(pk=facility_id))}
 
 
 def measure_ingest(events: int = 20_000, batch: int = 100) -> dict:
@@ -187,6 +247,8 @@ def measure_ingest(events: int = 20_000, batch: int = 100) -> dict:
 def main(argv: list[str]) -> int:
     return run_part(argv, {"load-search": lambda a: load_search(int(a[0])),
                            "load-booking": lambda a: load_booking(Path(a[0])),
+                           "load-checkin": lambda a: load_checkin(Path(a[0])),
+                           "screen-code": lambda a: screen_code(int(a[0])),
                            "ingest": lambda a: measure_ingest()})
 
 

@@ -110,3 +110,58 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 """
+
+
+# Staff scan booking passes, each pass once: each thread walks the list from its own offset.
+PASS_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+local passes = {{{passes}}}
+local threads = 0
+function setup(thread)
+  thread:set("first", threads * math.floor(#passes / {threads}))
+  threads = threads + 1
+end
+local i = 0
+request = function()
+  i = i + 1
+  local n = (first + i) % #passes + 1
+  return wrk.format(nil, nil, nil, '{{"pass_code": "SPB:' .. passes[n] .. '"}}')
+end
+"""
+
+# The bare check-in: each booking once, as above.
+BARE_CHECKIN_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local ids = {{{ids}}}
+local threads = 0
+function setup(thread)
+  thread:set("first", threads * math.floor(#ids / {threads}))
+  threads = threads + 1
+end
+local i = 0
+request = function()
+  i = i + 1
+  local n = (first + i) % #ids + 1
+  return wrk.format(nil, nil, nil, '{{"booking_id": ' .. ids[n] .. '}}')
+end
+"""
+
+# Residents scan the venue's screen: a random resident each request (a repeat scan finds the
+# open visit, as on site).
+SCREEN_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local tokens = {{{tokens}}}
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({{}}):match("0x(%x+)"), 16) % 100000)
+end
+request = function()
+  local headers = {{}}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. tokens[math.random(1, #tokens)]
+  return wrk.format("POST", nil, headers, '{{"code": "{code}"}}')
+end
+"""
