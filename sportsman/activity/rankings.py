@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Rank
@@ -177,24 +178,24 @@ def my_rank_recomputed(user: Any, region: Region, *, period: Period, on: dt.date
 
 # --- the rank tables (the database path) -----------------------------------------------------
 
-def _counts(region: Region, period: Period, on: dt.date, metric: Metric) -> QuerySet[Any]:
-    return RankCount.objects.filter(metric=metric.value, period=period_key(period, on),
-                                    region=region)
-
-
 def _higher_and_total(region: Region, *, period: Period, on: dt.date, metric: Metric,
                       score: int) -> tuple[int, int]:
     """(residents ranked strictly above ``score``, residents ranked) from the counts: the
-    buckets (all of them, for the total) and the exact scores above ``score`` in its bucket.
-    One query reading at most (highest score / BUCKET) + BUCKET rows."""
+    buckets above ``score``'s bucket, every bucket (the total) and the exact scores above
+    ``score`` inside its bucket — three range scans of the counts' primary key in one query,
+    reading at most 2 × (highest score / BUCKET) + BUCKET rows."""
     b = ranktables.bucket_of(score)
-    top_of_bucket = (b + 1) * ranktables.BUCKET
-    got = _counts(region, period, on, metric).filter(
-        Q(width=ranktables.BUCKET) | Q(width=1, value__gt=score, value__lt=top_of_bucket)
-    ).aggregate(total=Sum("count", filter=Q(width=ranktables.BUCKET)),
-                above=Sum("count", filter=Q(width=ranktables.BUCKET, value__gt=b)),
-                within=Sum("count", filter=Q(width=1)))
-    return (got["above"] or 0) + (got["within"] or 0), got["total"] or 0
+    table = connection.ops.quote_name(RankCount._meta.db_table)
+    board = "metric = %s AND period = %s AND region_id = %s"
+    key = [metric.value, period_key(period, on), region.pk]
+    part = f"SELECT COALESCE(SUM(count), 0) FROM {table} WHERE {board} AND width = %s"  # noqa: S608 (our table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({part} AND value > %s), ({part}), ({part} AND value > %s AND value < %s)",
+            [*key, ranktables.BUCKET, b, *key, ranktables.BUCKET,
+             *key, 1, score, (b + 1) * ranktables.BUCKET])
+        above, total, within = cursor.fetchone()
+    return int(above) + int(within), int(total)
 
 
 def ranking_page_db(region: Region, *, period: Period, on: dt.date, metric: Metric,

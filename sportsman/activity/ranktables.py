@@ -28,6 +28,7 @@ residents and zero scores are absent). How they stay exact:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,7 +45,7 @@ from sportsman.regions.models import Region
 BUCKET = 128
 RANK_LEVELS = ("community", "town", "district", "city")
 METRICS = ("minutes", "sessions")
-CHUNK = 2000  # people per step of a partial rebuild
+CHUNK = 2000  # people per step of a rebuild
 
 Entries = dict[tuple[str, int], list[int]]  # (period key, region) -> [minutes, sessions]
 
@@ -254,54 +255,73 @@ def sync_people(user_ids: Sequence[int]) -> int:
 
 # --- the whole tables ------------------------------------------------------------------------
 
-def _all_entries(progress: Callable[[int], None] | None) -> Iterator[tuple[Any, ...]]:
-    """Every entry, from one pass over ``UserDay`` in person order (a person at a time in
-    memory), in key order."""
+def _all_entries(progress: Callable[[int], None] | None) -> Iterator[list[tuple[Any, ...]]]:
+    """Every entry, in batches of ``CHUNK`` people taking part (in id order, each batch one
+    range of ``UserDay`` by person), in key order. Batches are whole lists: the caller may write
+    them (COPY) between reads on the same connection."""
+    from sportsman.accounts.models import User
+
     chain = all_chains()
     keys = _Keys()
-    rows = (UserDay.objects.filter(user__hide_from_rankings=False, region__isnull=False)
-            .filter(Q(verified_minutes__gt=0) | Q(verified_sessions__gt=0))
-            .order_by("user_id", "day")
-            .values_list("user_id", "day", "region_id", "verified_minutes", "verified_sessions")
-            .iterator(chunk_size=20_000))
-    current: int | None = None
-    days: list[tuple[dt.date, int, int, int]] = []
-    seen = 0
-
-    def flush(uid: int) -> Iterator[tuple[Any, ...]]:
-        for (period, rid), (m, s) in sorted(entries_of(days, chain, keys).items()):
-            yield uid, period, rid, m, s
-
-    for uid, *row in rows:
-        if uid != current:
-            if current is not None:
-                yield from flush(current)
-            current, days = uid, []
-        days.append(tuple(row))  # type: ignore[arg-type]
-        seen += 1
-        if progress and seen % 100_000 == 0:
-            progress(100_000)
-    if current is not None:
-        yield from flush(current)
-    if progress:
-        progress(seen % 100_000)
+    last = 0
+    while True:
+        ids = list(User.objects.filter(pk__gt=last, hide_from_rankings=False).order_by("pk")
+                   .values_list("pk", flat=True)[:CHUNK])
+        if not ids:
+            return
+        last = ids[-1]
+        days: dict[int, list[tuple[dt.date, int, int, int]]] = defaultdict(list)
+        rows = (UserDay.objects.filter(user_id__gte=ids[0], user_id__lte=last,
+                                       user__hide_from_rankings=False, region__isnull=False)
+                .filter(Q(verified_minutes__gt=0) | Q(verified_sessions__gt=0))
+                .values_list("user_id", "day", "region_id", "verified_minutes",
+                             "verified_sessions"))
+        seen = 0
+        for uid, *row in rows:
+            days[uid].append(tuple(row))  # type: ignore[arg-type]
+            seen += 1
+        yield [(uid, period, rid, m, s) for uid in sorted(days)
+               for (period, rid), (m, s) in sorted(entries_of(days[uid], chain, keys).items())]
+        if progress:
+            progress(seen)
 
 
 def rebuild(*, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Both tables recomputed from ``UserDay``, replacing what was there (idempotent): the
-    entries in one pass, the counts by four grouped statements over the entries. Holds off the
+    entries in one pass in person order, the counts by four grouped statements over the entries. Holds off the
     rollup writers while it runs (the records table, then the counts)."""
     from sportsman.activity.rollups import _insert_rows, lock_records_table
 
-    with transaction.atomic():
+    with transaction.atomic(), _big_page_cache():
         lock_records_table()
         lock()
         RankCount.objects.all().delete()
         RankEntry.objects.all().delete()
-        entries = _insert_rows(RankEntry, ["user_id", "period", "region_id", "minutes",
-                                           "sessions"], _all_entries(progress))
+        entries = 0
+        for batch in _all_entries(progress):
+            entries += _insert_rows(RankEntry, ["user_id", "period", "region_id", "minutes",
+                                                "sessions"], batch)
         counts = rebuild_counts()
     return {"rank_entries": entries, "rank_counts": counts}
+
+
+@contextlib.contextmanager
+def _big_page_cache() -> Iterator[None]:
+    """SQLite: a 512 MB page cache on this connection while the tables are rewritten (the score
+    indexes are written in no particular order; with the default 2 MB most inserts would go to
+    disk). PostgreSQL needs nothing."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute("PRAGMA cache_size = -524288")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def rebuild_counts() -> int:
@@ -326,7 +346,8 @@ def expected() -> tuple[dict[tuple[int, str, int], tuple[int, int]],
                         dict[tuple[str, str, int, int, int], int]]:
     """What both tables should hold, recomputed in memory from ``UserDay`` (for tests and
     checks): entries (user, period, region) → (minutes, sessions) and counts without zeros."""
-    entries = {(uid, p, r): (m, s) for uid, p, r, m, s in _all_entries(None)}
+    entries = {(uid, p, r): (m, s) for batch in _all_entries(None)
+               for uid, p, r, m, s in batch}
     counts: dict[tuple[str, str, int, int, int], int] = defaultdict(int)
     for (_uid, p, r), scores in entries.items():
         for metric, score in zip(METRICS, scores, strict=True):
