@@ -5,10 +5,13 @@ Run in a process of its own against a migrated, empty scratch database named by 
 
 - ``ranks SIZE``: SIZE residents over 1,000 communities (10 districts × 10 towns × 10), each
   with one verified ``UserDay`` in the measured week (two rows for a tenth of them), loaded
-  with ``executemany``; then the cost of one rank look-up (``my_rank``: my score, count of
-  strictly higher) at community and city level and of a city top-20 page, from the database and,
-  when BENCH_REDIS_URL or TEST_REDIS_URL is set, from Redis sorted sets (after a rebuild, whose
-  time is reported). Compare ``ranks 10000`` with ``ranks 1000000``.
+  with ``executemany`` (``COPY`` on PostgreSQL); the rank tables built from them
+  (``ranktables.rebuild``, timed apart: ``rank_tables_s``); then the cost of one rank look-up
+  (``my_rank_db``: my entry, the counts above it) at community and city level and of a city
+  top-20 page from the rank tables, the same from the grouped query over ``UserDay``
+  (``recomputed``, the reference and the path before the tables) and, when BENCH_REDIS_URL or
+  TEST_REDIS_URL is set, from Redis sorted sets (after a rebuild, whose time is reported).
+  Compare ``ranks 10000`` with ``ranks 1000000``.
 - ``rollups RECORDS``: the ranking and dashboard reads over rollups standing for RECORDS
   activity records: 10,000 residents × 30 days = 300,000 ``UserDay`` rows (and 30,000
   ``RegionDay`` rows) whatever RECORDS is; RECORDS only sets each day's ``sessions`` (records
@@ -16,7 +19,13 @@ Run in a process of its own against a migrated, empty scratch database named by 
   dashboards never read them, which is the point — their cost follows residents × days, not
   records. Compare ``rollups 1000000`` with ``rollups 10000000``.
 - ``reports``: yearly reports per second for residents with a full year of days (JSON: the
-  report's figures serialised; PNG: the figures plus the Pillow rendering).
+  report's figures serialised; PNG: the figures plus the Pillow rendering), ranks from the rank
+  tables and, with Redis, from the boards.
+
+``measure_all`` runs every part on SQLite and, when BENCH_POSTGRES_URL (or TEST_DATABASE_URL)
+names a PostgreSQL server, ``ranks`` and ``reports`` again on PostgreSQL, each in a scratch
+database created and dropped here (``BENCH_ACTIVITY_PG_DB``, default
+``sportsman_bench_activity_<pid>``).
 """
 
 from __future__ import annotations
@@ -81,7 +90,10 @@ def _load_users(n: int, communities: list[Any], rng: random.Random) -> list[tupl
                               home_community_id=communities[i % len(communities)].pk,
                               hide_from_rankings=rng.random() < 0.02)
                 rows.append([values[f.attname] for f in fields])
-            cur.executemany(sql, rows)
+            if connection.vendor == "postgresql":
+                _insert(User._meta.db_table, [f.column for f in fields], rows)
+            else:
+                cur.executemany(sql, rows)
     return list(User.objects.filter(phone_hash__startswith="bench").order_by("id")
                 .values_list("id", "home_community_id"))
 
@@ -89,11 +101,38 @@ def _load_users(n: int, communities: list[Any], rng: random.Random) -> list[tupl
 def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
     from django.db import connection
 
+    if connection.vendor == "postgresql":  # COPY: executemany sends a statement per row
+        with connection.cursor() as cur, cur.copy(  # type: ignore[attr-defined]
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our own table names)
            f"VALUES ({', '.join(['%s'] * len(columns))})")
     with connection.cursor() as cur:
         for i in range(0, len(rows), BATCH):
             cur.executemany(sql, rows[i:i + BATCH])
+
+
+def _analyze() -> None:
+    """PostgreSQL: fresh planner statistics after a bulk load (autovacuum would, later)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+
+
+def _rank_tables() -> float:
+    """Build the rank tables from the loaded rollups; seconds."""
+    from sportsman.activity import ranktables
+
+    _analyze()
+    t0 = time.perf_counter()
+    ranktables.rebuild()
+    seconds = time.perf_counter() - t0
+    _analyze()
+    return round(seconds, 1)
 
 
 def _timed(fn: Any, runs: int) -> dict:
@@ -111,10 +150,11 @@ def _redis_url() -> str:
 
 
 def ranks(size: int) -> dict:
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from sportsman.accounts.models import User
     from sportsman.activity import rankings
+    from sportsman.activity.models import RankCount, RankEntry
     from sportsman.activity.rankings import Metric
     from sportsman.activity.selectors import Period
     from sportsman.regions.models import Region
@@ -132,17 +172,35 @@ def ranks(size: int) -> dict:
         _insert("activity_userday", ["user_id", "day", "region_id", "minutes", "sessions",
                                      "verified_minutes", "verified_sessions"], rows)
     load_s = time.perf_counter() - t0
+    rank_tables_s = _rank_tables()
     city = Region.objects.get(level="city", name="基准市")
-    probes = [User.objects.get(pk=rng.choice(people)[0]) for _ in range(20)]
-    probe_iter = iter(probes * 10)
+    probes = [User.objects.select_related("home_community").get(pk=rng.choice(people)[0])
+              for _ in range(50)]
+    probe_iter = iter(probes * 20)
     kw = {"period": Period.WEEK, "on": WEEK_DAY, "metric": Metric.MINUTES}
-    out: dict = {"residents": size, "userday_rows": len(rows), "load_s": round(load_s, 1)}
+    out: dict = {"residents": size, "userday_rows": len(rows), "load_s": round(load_s, 1),
+                 "rank_tables_s": rank_tables_s,
+                 "rank_entries": RankEntry.objects.count(),
+                 "rank_counts": RankCount.objects.count(),
+                 "database": connection.vendor}
     out["db"] = {
         "my_rank_community": _timed(lambda: rankings.my_rank_db(
-            (p := next(probe_iter)), p.home_community, **kw), 20),
-        "my_rank_city": _timed(lambda: rankings.my_rank_db(next(probe_iter), city, **kw), 20),
-        "top20_city": _timed(lambda: rankings.ranking_page_db(city, limit=20, **kw), 3),
+            (p := next(probe_iter)), p.home_community, **kw), 50),
+        "my_rank_city": _timed(lambda: rankings.my_rank_db(next(probe_iter), city, **kw), 50),
+        "top20_city": _timed(lambda: rankings.ranking_page_db(city, limit=20, **kw), 50),
     }
+    # The grouped query over UserDay (the reference; the database path before the tables).
+    out["recomputed"] = {
+        "my_rank_city": _timed(lambda: rankings.my_rank_recomputed(next(probe_iter), city,
+                                                                   **kw), 3),
+        "top20_city": _timed(lambda: rankings.ranking_page_recomputed(city, limit=20, **kw), 3),
+    }
+    # Both paths give the same answers here too.
+    probe = probes[0]
+    assert rankings.my_rank_db(probe, city, **kw) == rankings.my_rank_recomputed(probe, city,
+                                                                                 **kw)
+    assert rankings.ranking_page_db(city, limit=20, **kw).items == \
+        rankings.ranking_page_recomputed(city, limit=20, **kw).items
     url = _redis_url()
     if url:
         import uuid
@@ -203,12 +261,13 @@ def rollups(records: int) -> dict:
                                        "verified_minutes", "active_users"],
                 [(cid, day, *agg) for (cid, day), agg in region_days.items()])
     load_s = time.perf_counter() - t0
+    rank_tables_s = _rank_tables()
     city = Region.objects.get(level="city", name="基准市")
     kw = {"period": Period.MONTH, "on": start}
     return {
         "records_represented": records, "residents": residents, "days": days,
         "userday_rows": len(rows), "regionday_rows": len(region_days),
-        "load_s": round(load_s, 1),
+        "load_s": round(load_s, 1), "rank_tables_s": rank_tables_s,
         "ranking_top20_city_month": _timed(lambda: rankings.ranking_page_db(
             city, metric=Metric.SESSIONS, limit=20, **kw), 3),
         "dashboard_city_month": _timed(lambda: selectors.region_activity(city, **kw), 10),
@@ -234,8 +293,10 @@ def reports() -> dict:
                                  m, 1))
         _insert("activity_userday", ["user_id", "day", "region_id", "minutes", "sessions",
                                      "verified_minutes", "verified_sessions"], rows)
+    rank_tables_s = _rank_tables()
     users = list(User.objects.filter(pk__in=[uid for uid, _c in people[:200]]))
-    out: dict = {"residents": len(people), "userday_rows": len(rows)}
+    out: dict = {"residents": len(people), "userday_rows": len(rows),
+                 "rank_tables_s": rank_tables_s}
 
     def measure(suffix: str) -> None:
         for name, n, fn in (
@@ -248,7 +309,8 @@ def reports() -> dict:
                 fn(users[i % len(users)])
             out[f"{name}_per_s{suffix}"] = round(n / (time.perf_counter() - t0), 1)
 
-    # Ranks from the database (the fallback): each report ranks the resident in the city.
+    # Ranks from the database (the rank tables): each report ranks the resident in the
+    # community and the city.
     measure("_db")
     url = _redis_url()
     if url:
@@ -277,39 +339,114 @@ def _ratio(big: float, small: float) -> float | None:
     return round(big / small, 2) if small else None
 
 
+def _lookup_ratios(small: dict, big: dict) -> dict:
+    out = {f"db_{k}": _ratio(big["db"][k]["median_ms"], small["db"][k]["median_ms"])
+           for k in ("my_rank_community", "my_rank_city", "top20_city")}
+    out.update({f"recomputed_{k}": _ratio(big["recomputed"][k]["median_ms"],
+                                          small["recomputed"][k]["median_ms"])
+                for k in ("my_rank_city", "top20_city")})
+    if "my_rank_city" in small.get("redis", {}):
+        out.update({f"redis_{k}": _ratio(big["redis"][k]["median_ms"],
+                                         small["redis"][k]["median_ms"])
+                    for k in ("my_rank_city", "top20_city")})
+    return out
+
+
+def _postgres_server() -> str | None:
+    for name in ("BENCH_POSTGRES_URL", "TEST_DATABASE_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith(("postgres://", "postgresql://")):
+            return url
+    return None
+
+
+def _scratch_postgres(server_url: str, label: str) -> Any:
+    """A migrated scratch PostgreSQL database for one part, dropped when the block ends: its
+    URL."""
+    import contextlib
+    import subprocess
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    root = Path(__file__).resolve().parent.parent
+    parts = urlsplit(server_url)
+    name = os.environ.get("BENCH_ACTIVITY_PG_DB") or f"sportsman_bench_activity_{os.getpid()}"
+    name = f"{name}_{label}".replace("-", "_")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+
+    @contextlib.contextmanager
+    def scratch() -> Any:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = urlunsplit(parts._replace(path=f"/{name}"))
+        try:
+            env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings",
+                   "DEBUG": "0", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(root)}
+            subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0",
+                            "--skip-checks"], cwd=root, env=env, check=True,
+                           capture_output=True, text=True)
+            yield env
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return scratch()
+
+
+TARGETS = {"growth_my_rank_city": 1.5, "growth_top20_city": 1.5, "reports_json_per_s": 50}
+
+
+def _targets(out: dict) -> dict:
+    """Each figure the issue sets a target for, per database, with whether it is met."""
+    rows: dict = {}
+    for db in ("sqlite", "postgres"):
+        part = out if db == "sqlite" else out.get("postgres", {})
+        ratios = part.get("rank_lookup_ratio")
+        if not ratios:
+            continue
+        for key, figure in (("growth_my_rank_city", ratios["db_my_rank_city"]),
+                            ("growth_top20_city", ratios["db_top20_city"])):
+            rows.setdefault(key, {"target": f"<= {TARGETS[key]}"})[db] = {
+                "value": figure, "met": figure is not None and figure <= TARGETS[key]}
+        rate = part.get("reports", {}).get("json_per_s_db")
+        if rate is not None:
+            rows.setdefault("reports_json_per_s", {"target": f">= {TARGETS['reports_json_per_s']}"})[
+                db] = {"value": rate, "met": rate >= TARGETS["reports_json_per_s"]}
+    return rows
+
+
 def measure_all(var_dir: Any, template: Any, env_for: Any, log: Any = print) -> dict:
     """For ``python -m bench``: every part in a process of its own on a fresh copy of the
-    migrated ``template`` database; ``env_for(database_path)`` gives the environment. Returns
-    the figures and the ratios (1M / 10k residents; 10M / 1M records)."""
+    migrated ``template`` database; ``env_for(database_path)`` gives the environment. Then,
+    with a PostgreSQL server, ``ranks`` and ``reports`` in scratch PostgreSQL databases.
+    Returns the figures, the ratios (1M / 10k residents; 10M / 1M records) and ``targets``."""
     import shutil
     import subprocess
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
 
+    def call(env: dict, *args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "bench.activity", *args], cwd=root,
+                              env=env, check=True, capture_output=True, text=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
     def run(label: str, *args: str) -> dict:
         database = Path(var_dir) / f"activity-{label}.sqlite3"
         shutil.copyfile(template, database)
         try:
-            done = subprocess.run([sys.executable, "-m", "bench.activity", *args], cwd=root,
-                                  env=env_for(database), check=True, capture_output=True,
-                                  text=True)
+            return call(env_for(database), *args)
         finally:
             database.unlink(missing_ok=True)
-        return json.loads(done.stdout.strip().splitlines()[-1])
 
     out: dict = {}
     for size in RANK_SIZES:
         log(f"activity: rank look-up at {size:,} residents")
         out[f"ranks_{size}"] = run(f"ranks-{size}", "ranks", str(size))
-    small, big = (out[f"ranks_{s}"] for s in RANK_SIZES)
-    out["rank_lookup_ratio"] = {
-        f"db_{k}": _ratio(big["db"][k]["median_ms"], small["db"][k]["median_ms"])
-        for k in ("my_rank_community", "my_rank_city", "top20_city")}
-    if "my_rank_city" in small.get("redis", {}):
-        out["rank_lookup_ratio"].update({
-            f"redis_{k}": _ratio(big["redis"][k]["median_ms"], small["redis"][k]["median_ms"])
-            for k in ("my_rank_city", "top20_city")})
+    out["rank_lookup_ratio"] = _lookup_ratios(*(out[f"ranks_{s}"] for s in RANK_SIZES))
     for records in RECORD_SIZES:
         log(f"activity: rankings and dashboard from rollups standing for {records:,} records")
         out[f"rollups_{records}"] = run(f"rollups-{records}", "rollups", str(records))
@@ -319,6 +456,22 @@ def measure_all(var_dir: Any, template: Any, env_for: Any, log: Any = print) -> 
         for k in ("ranking_top20_city_month", "dashboard_city_month")}
     log("activity: yearly reports per second")
     out["reports"] = run("reports", "reports")
+    server = _postgres_server()
+    if server:
+        pg: dict = {}
+        for size in RANK_SIZES:
+            log(f"activity on PostgreSQL: rank look-up at {size:,} residents")
+            with _scratch_postgres(server, f"ranks_{size}") as env:
+                pg[f"ranks_{size}"] = call(env, "ranks", str(size))
+        pg["rank_lookup_ratio"] = _lookup_ratios(*(pg[f"ranks_{s}"] for s in RANK_SIZES))
+        log("activity on PostgreSQL: yearly reports per second")
+        with _scratch_postgres(server, "reports") as env:
+            pg["reports"] = call(env, "reports")
+        out["postgres"] = pg
+    else:
+        out["postgres"] = {"skipped": "set BENCH_POSTGRES_URL (or TEST_DATABASE_URL) to a "
+                                      "PostgreSQL server"}
+    out["targets"] = _targets(out)
     return out
 
 

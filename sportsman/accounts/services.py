@@ -452,10 +452,14 @@ def update_profile(*, user: User, nickname: str = _UNSET, real_name: str = _UNSE
     }.items() if v is not _UNSET}
     clean = _clean_profile(**given)
     opts_out = clean.get("hide_from_rankings") is True and not user.hide_from_rankings
+    opts_in = clean.get("hide_from_rankings") is False and user.hide_from_rankings
     with transaction.atomic():
         if opts_out:
             # Rankings (another app) take the resident off their boards when this commits.
             publish("accounts.rankings_opt_out", {"user_id": user.pk})
+        elif opts_in:
+            # … and put them back from their record.
+            publish("accounts.rankings_opt_in", {"user_id": user.pk})
         fields = []
         for name, value in clean.items():
             if name == "interests":
@@ -596,6 +600,8 @@ def delete_account(*, user: User, password: str) -> None:
         LoginAttempt.objects.filter(phone_hash=phone_hash).delete()
         audit.record(actor=None, action="account.deleted", object_type="accounts.user",
                      object_id=user_id, data={"self_service": True})
+        # Rankings take the account out of their tables and boards (a row or a tombstone).
+        publish("accounts.rankings_opt_out", {"user_id": user_id})
         tombstone = AuditEntry.objects.filter(actor_id=user_id).exists()
         if not tombstone:
             try:

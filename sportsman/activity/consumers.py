@@ -57,8 +57,17 @@ def record_equipment_session(event: DomainEvent) -> None:
 
 @consumer("accounts.rankings_opt_out", name="activity.forget_in_rankings")
 def forget_in_rankings(event: DomainEvent) -> None:
-    """A resident opted out of rankings: off every Redis board now (the database path already
-    leaves them out; the next board rebuild would too)."""
+    """A resident opted out of rankings (or their account went): out of the rank tables, their
+    counts with them, and off every Redis board."""
     from sportsman.activity.rankings import forget
 
     forget(user_id=int(event.payload["user_id"]))
+
+
+@consumer("accounts.rankings_opt_in", name="activity.restore_in_rankings")
+def restore_in_rankings(event: DomainEvent) -> None:
+    """A resident opted back in: their rank-table entries recomputed from their record (the
+    Redis boards take them back at the next rebuild)."""
+    from sportsman.activity.rankings import resync
+
+    resync(user_id=int(event.payload["user_id"]))

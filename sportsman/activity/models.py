@@ -139,3 +139,52 @@ class InactivityNudge(models.Model):
 
     def __str__(self) -> str:
         return f"nudge {self.user_id}@{self.week}"
+
+
+class RankEntry(models.Model):
+    """One resident's verified score in one ranking board: a period (its key, "2026-W24",
+    "2026-06", "2026") and a region (the community of each of their days and every town,
+    district and city above it). Kept with the rollups by ``ranktables``; only residents who
+    take part (not hidden), only positive scores (a row has at least one). A top list is a range
+    scan of one of the two score indexes (docs/adr/0006-rank-tables.md)."""
+
+    pk = models.CompositePrimaryKey("user", "period", "region")
+    # No foreign-key constraint and no cascade: a deleted account's rows are taken out (with
+    # their counts) by the opt-out event its deletion publishes, never silently.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
+                             db_constraint=False, db_index=False, related_name="+")
+    period = models.CharField(max_length=8)
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, db_index=False,
+                               related_name="+")
+    minutes = models.PositiveIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["period", "region", "-minutes", "user"],
+                                name="rank_entry_by_minutes"),
+                   models.Index(fields=["period", "region", "-sessions", "user"],
+                                name="rank_entry_by_sessions")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.period}/{self.region_id}"
+
+
+class RankCount(models.Model):
+    """How many residents of a board hold a score: per exact score (``width`` 1, ``value`` =
+    the score) and per bucket of ``ranktables.BUCKET`` scores (``width`` = BUCKET, ``value`` =
+    score // BUCKET). A rank is 1 + the counts above my bucket + the exact counts above me in
+    it: bounded by the range of scores, not by the residents. Counts that fall to zero stay."""
+
+    pk = models.CompositePrimaryKey("metric", "period", "region", "width", "value")
+    metric = models.CharField(max_length=8)
+    period = models.CharField(max_length=8)
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, db_index=False,
+                               related_name="+")
+    width = models.PositiveSmallIntegerField()
+    value = models.PositiveIntegerField()
+    # Moved by signed deltas in one upsert (a CHECK would refuse the proposed row of a
+    # decrement before the conflict turns it into an update).
+    count = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.metric}@{self.period}/{self.region_id}: {self.value}×{self.width}"

@@ -11,10 +11,13 @@ Rules:
 - Residents who opted out (``hide_from_rankings``) are left out entirely: they are not listed and
   do not take a rank from anyone. Residents with a zero score are not ranked.
 
-The database is the truth: one grouped query with ``RANK() OVER`` per ranking page. With
-``settings.REDIS_URL`` set, boards are also held in Redis sorted sets (one key per metric,
-period and region), rebuilt by ``rebuild_boards`` and bumped by ``bump`` as rollups change;
-reads use a board when it exists and fall back to the database otherwise.
+The database is the truth: the rank tables (``RankEntry``, ``RankCount``; ``ranktables``),
+kept with the rollups, answer a page with one range scan of a score index and my rank with
+two look-ups, whatever the number of residents (docs/adr/0006-rank-tables.md). The grouped
+query over ``UserDay`` (``*_recomputed``) stays as their reference. With ``settings.REDIS_URL``
+set, boards are also held in Redis sorted sets (one key per metric, period and region), rebuilt
+by ``rebuild_boards`` and bumped by ``bump`` as rollups change; reads use a board when it exists
+and fall back to the database otherwise.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Rank
 from redis.exceptions import RedisError
 
-from sportsman.activity.models import UserDay
+from sportsman.activity import ranktables
+from sportsman.activity.models import RankCount, RankEntry, UserDay
 from sportsman.activity.selectors import Period, period_bounds, period_key
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.regions.models import Level, Region, subtree_q
@@ -141,10 +146,11 @@ def ranked(region: Region, *, period: Period, on: dt.date, metric: Metric) -> Qu
             .order_by("rank", "user_id"))
 
 
-def ranking_page_db(region: Region, *, period: Period, on: dt.date, metric: Metric,
-                    cursor: int = 0, limit: int = 20) -> Page:
-    """One page of the ranking from the database: one query (the rank is computed over the
-    whole ranking, then the page is cut). ``cursor`` is the offset of the page."""
+def ranking_page_recomputed(region: Region, *, period: Period, on: dt.date, metric: Metric,
+                            cursor: int = 0, limit: int = 20) -> Page:
+    """One page of the ranking recomputed from ``UserDay``: one grouped query (the rank is
+    computed over the whole ranking, then the page is cut). The reference the rank tables are
+    tested against; its cost grows with the residents of the region."""
     limit = max(1, min(limit, MAX_PAGE))
     rows = list(ranked(region, period=period, on=on, metric=metric)[cursor:cursor + limit + 1])
     items = [Row(r["user_id"], r["nickname"] or "", int(r["score"]), int(r["rank"]))
@@ -152,11 +158,11 @@ def ranking_page_db(region: Region, *, period: Period, on: dt.date, metric: Metr
     return Page(items, cursor + limit if len(rows) > limit else None)
 
 
-def my_rank_db(user: Any, region: Region, *, period: Period, on: dt.date,
-               metric: Metric) -> tuple[int | None, int, int]:
-    """(my rank or None, my score, how many are ranked) from the database: two queries — my
-    score (on the user's own days, by index), then one pass over the grouped ranking counting
-    everyone and those strictly above me."""
+def my_rank_recomputed(user: Any, region: Region, *, period: Period, on: dt.date,
+                       metric: Metric) -> tuple[int | None, int, int]:
+    """(my rank or None, my score, how many are ranked) recomputed from ``UserDay``: my score,
+    then one pass over the grouped ranking counting everyone and those strictly above me. The
+    reference of :func:`my_rank_db`."""
     start, end = period_bounds(period, on)
     mine = (UserDay.objects.filter(subtree_q(region.path, "region"), user_id=user.pk,
                                    day__gte=start, day__lt=end)
@@ -168,6 +174,70 @@ def my_rank_db(user: Any, region: Region, *, period: Period, on: dt.date,
     if mine <= 0:
         return None, 0, counts["total"]
     return counts["higher"] + 1, int(mine), counts["total"]
+
+
+# --- the rank tables (the database path) -----------------------------------------------------
+
+def _higher_and_total(region: Region, *, period: Period, on: dt.date, metric: Metric,
+                      score: int) -> tuple[int, int]:
+    """(residents ranked strictly above ``score``, residents ranked) from the counts: the
+    buckets above ``score``'s bucket, every bucket (the total) and the exact scores above
+    ``score`` inside its bucket — three range scans of the counts' primary key in one query,
+    reading at most 2 × (highest score / BUCKET) + BUCKET rows."""
+    b = ranktables.bucket_of(score)
+    table = connection.ops.quote_name(RankCount._meta.db_table)
+    board = "metric = %s AND period = %s AND region_id = %s"
+    key = [metric.value, period_key(period, on), region.pk]
+    part = f"SELECT COALESCE(SUM(count), 0) FROM {table} WHERE {board} AND width = %s"  # noqa: S608 (our table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ({part} AND value > %s), ({part}), ({part} AND value > %s AND value < %s)",
+            [*key, ranktables.BUCKET, b, *key, ranktables.BUCKET,
+             *key, 1, score, (b + 1) * ranktables.BUCKET])
+        above, total, within = cursor.fetchone()
+    return int(above) + int(within), int(total)
+
+
+def ranking_page_db(region: Region, *, period: Period, on: dt.date, metric: Metric,
+                    cursor: int = 0, limit: int = 20) -> Page:
+    """One page of the ranking from the rank tables: a range scan of the board's score index
+    (one query), plus — past the first page — the rank of its first row from the counts. A
+    row's rank is the position of the first of its tie. ``cursor`` is the offset of the page."""
+    limit = max(1, min(limit, MAX_PAGE))
+    field = metric.value
+    rows = list(RankEntry.objects.filter(period=period_key(period, on), region=region,
+                                         **{f"{field}__gt": 0})
+                # Someone who opted out is never listed, even before their rows are taken out.
+                .filter(user__hide_from_rankings=False)
+                .order_by(f"-{field}", "user_id")
+                .values_list("user_id", "user__nickname", field)[cursor:cursor + limit + 1])
+    items: list[Row] = []
+    for i, (uid, nickname, score) in enumerate(rows[:limit]):
+        if items and items[-1].score == score:
+            rank = items[-1].rank
+        elif i == 0 and cursor > 0:
+            rank = 1 + _higher_and_total(region, period=period, on=on, metric=metric,
+                                         score=score)[0]
+        else:
+            rank = cursor + i + 1
+        items.append(Row(uid, nickname or "", int(score), rank))
+    return Page(items, cursor + limit if len(rows) > limit else None)
+
+
+def my_rank_db(user: Any, region: Region, *, period: Period, on: dt.date,
+               metric: Metric) -> tuple[int | None, int, int]:
+    """(my rank or None, my score, how many are ranked) from the rank tables: my entry (by its
+    key), then the counts above it — two index look-ups whatever the size of the region."""
+    mine = (RankEntry.objects.filter(user_id=user.pk, period=period_key(period, on),
+                                     region=region)
+            .values_list(metric.value, flat=True).first() or 0)
+    if user.hide_from_rankings or mine <= 0:
+        mine = 0
+    higher, total = _higher_and_total(region, period=period, on=on, metric=metric,
+                                      score=mine)
+    if mine <= 0:
+        return None, 0, total
+    return higher + 1, int(mine), total
 
 
 # --- Redis boards --------------------------------------------------------------------------
@@ -302,13 +372,28 @@ def bump(*, user_id: int, region_id: int | None, day: dt.date, verified_minutes:
 
 
 def forget(*, user_id: int, client: Any | None = None) -> None:
-    """Remove a resident from every board (they opted out of rankings)."""
+    """Take a resident out of the rank tables and every Redis board (they opted out of
+    rankings, or their account went): called by the opt-out consumer."""
+    resync(user_id=user_id)
     client = client or _redis()
     if client is None:
         return
     prefix = getattr(settings, "ACTIVITY_BOARD_PREFIX", "sportsman:board")
     for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         client.zrem(key, _member(user_id))
+
+
+def resync(*, user_id: int) -> None:
+    """Recompute a resident's rank-table entries from their rollups under their lock: none
+    when they opted out or their account is gone, all of them when they opted back in. (The
+    Redis boards take someone back in at the next rebuild.)"""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    with transaction.atomic():
+        # The person's lock, as every rollup writer takes it first (a deleted account has none).
+        list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
+        ranktables.sync_people([user_id])
 
 
 def _board(region: Region, *, period: Period, on: dt.date, metric: Metric
@@ -407,16 +492,26 @@ def fitness_stars(region: Region, *, year: int, top: int | None = 10,
                   percent: float | None = None) -> list[Row]:
     """Yearly fitness stars (健身达人) of a region: residents ranked within the top ``top``
     ranks, or within the top ``percent`` % of those ranked (at least one rank), by verified
-    minutes over the year. Ties at the cut-off are all stars. One query (two with percent)."""
+    minutes over the year. Ties at the cut-off are all stars. From the rank tables: pages of
+    the year's board until the cut (one query for a top 10; one more with percent)."""
     on = dt.date(year, 1, 1)
-    qs = ranked(region, period=Period.YEAR, on=on, metric=Metric.MINUTES)
     if percent is not None:
-        total = scores(region, period=Period.YEAR, on=on, metric=Metric.MINUTES).count()
+        _higher, total = _higher_and_total(region, period=Period.YEAR, on=on,
+                                           metric=Metric.MINUTES, score=0)
         cut = max(1, math.ceil(total * percent / 100))
     else:
         cut = max(1, top or 1)
-    return [Row(r["user_id"], r["nickname"] or "", int(r["score"]), int(r["rank"]))
-            for r in qs.filter(rank__lte=cut)]
+    out: list[Row] = []
+    cursor: int | None = 0
+    while cursor is not None:
+        page = ranking_page_db(region, period=Period.YEAR, on=on, metric=Metric.MINUTES,
+                               cursor=cursor, limit=MAX_PAGE)
+        for row in page.items:
+            if row.rank > cut:
+                return out
+            out.append(row)
+        cursor = page.next_cursor
+    return out
 
 
 def level_label(level: RankLevel) -> str:

@@ -55,7 +55,8 @@ class YearlyReport:
 def yearly_report(user: Any, *, year: int) -> YearlyReport:
     """The figures of ``user``'s report for ``year``. Queries: the year's days (totals, days
     active, longest streak and busiest month come from the same rows), the sport split, the
-    regions, two per rank (none when opted out; Redis boards when held), and the community's year (two)."""
+    regions, two per rank (the rank tables, or the Redis boards when held; none when opted
+    out), and the community's average (two, cached for everyone there)."""
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     days = list(UserDay.objects.filter(user=user, day__gte=start, day__lt=end)
                 .order_by("day").values_list("day", "minutes", "sessions", "verified_minutes"))
@@ -78,13 +79,7 @@ def yearly_report(user: Any, *, year: int) -> YearlyReport:
         rank, _score, total = rankings.my_rank(user, region, period=Period.YEAR, on=start,
                                                   metric=Metric.MINUTES)
         ranks[level] = (rank, total)
-    average = 0.0
-    if community is not None:
-        total_minutes = RegionDay.objects.filter(region=community, day__gte=start, day__lt=end)\
-            .aggregate(m=Sum("minutes"))["m"] or 0
-        residents = (UserDay.objects.filter(region=community, day__gte=start, day__lt=end,
-                                            minutes__gt=0).values("user_id").distinct().count())
-        average = round(total_minutes / residents, 1) if residents else 0.0
+    average = community_average(community, year=year) if community is not None else 0.0
     return YearlyReport(
         year=year, nickname=user.nickname or "",
         minutes=sum(m for _d, m, _s, _v in days), sessions=sum(s for _d, _m, s, _v in days),
@@ -100,6 +95,29 @@ def yearly_report(user: Any, *, year: int) -> YearlyReport:
         city_name=city.name if city else None,
         city_rank=ranks[RankLevel.CITY][0], city_ranked=ranks[RankLevel.CITY][1],
         community_average=average, hidden_from_rankings=hidden)
+
+
+AVERAGE_SECONDS = 600
+
+
+def community_average(community: Any, *, year: int) -> float:
+    """Minutes per active resident of ``community`` in ``year`` (its residents who exercised as
+    its residents): the same for everyone there, so cached for ``AVERAGE_SECONDS`` — counting
+    the distinct residents of a community's year is most of a report's cost. Two queries."""
+    from django.core.cache import cache
+
+    key = f"activity:community-average:{community.pk}:{year}"
+    cached = cache.get(key)
+    if cached is not None:
+        return float(cached)
+    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    total_minutes = RegionDay.objects.filter(region=community, day__gte=start, day__lt=end)\
+        .aggregate(m=Sum("minutes"))["m"] or 0
+    residents = (UserDay.objects.filter(region=community, day__gte=start, day__lt=end,
+                                        minutes__gt=0).values("user_id").distinct().count())
+    average = round(total_minutes / residents, 1) if residents else 0.0
+    cache.set(key, average, AVERAGE_SECONDS)
+    return average
 
 
 @functools.cache

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import F
 
+from sportsman.activity import ranktables
 from sportsman.activity.models import ActivityRecord, RegionDay, UserDay
 from sportsman.core.db import lock_table
 
@@ -125,11 +126,16 @@ def apply_delta(*, user_id: int, day: dt.date, region_id: int | None, minutes: i
     and its community-day. Caller holds the person's lock inside a transaction."""
     if not (minutes or sessions or verified_minutes or verified_sessions):
         return
+    # Rank writers one at a time, taken before any shared row (RegionDay, the rank counts) so
+    # that the order of the rest cannot deadlock (PostgreSQL; see ranktables).
+    ranktables.lock()
     _insert_ignore(UserDay, [{"user_id": user_id, "day": day, "region_id": region_id}])
     UserDay.objects.filter(user_id=user_id, day=day).update(
         minutes=F("minutes") + minutes, sessions=F("sessions") + sessions,
         verified_minutes=F("verified_minutes") + verified_minutes,
         verified_sessions=F("verified_sessions") + verified_sessions)
+    if verified_minutes or verified_sessions:
+        ranktables.sync(user_id, [day])
     if (verified_minutes or verified_sessions) and settings.REDIS_URL:
         # Rankings count a day where the person lived that day: the person-day's community.
         day_region = (UserDay.objects.filter(user_id=user_id, day=day)
@@ -198,6 +204,8 @@ def _settle(user_id: int, day: dt.date, region_id: int | None, *, arrived: bool)
         if moved is not None:
             UserDay.objects.filter(user_id=user_id, day=day).update(region_id=first[0])
             old_region, vm, vs = moved
+            if vm or vs:  # the day now counts in another community's boards
+                ranktables.sync(user_id, [day])
             if settings.REDIS_URL:
                 _bump_boards(user_id, old_region, day, -vm, -vs)
                 _bump_boards(user_id, first[0], day, vm, vs)
@@ -334,9 +342,12 @@ def replace_rollups(rows: list[Row], user_ids: Sequence[int] | None) -> dict[str
     _insert_rows(RegionDay, ["region_id", "day", "minutes", "sessions", "verified_minutes",
                              "active_users"],
                  ((r, d, *regions[(r, d)]) for r, d in sorted(regions)))
+    # The rank tables follow the person-days: all of them, or those of these people.
+    ranks = (ranktables.rebuild()["rank_entries"] if user_ids is None
+             else ranktables.sync_people(user_ids))
     if settings.REDIS_URL:
         transaction.on_commit(_rebuild_current_boards, robust=True)
-    return {"user_days": len(users), "region_days": len(regions)}
+    return {"user_days": len(users), "region_days": len(regions), "rank_entries": ranks}
 
 
 def _rebuild_current_boards() -> None:

@@ -17,11 +17,17 @@ pytestmark = pytest.mark.django_db
 
 def put_day(user, day: dt.date, minutes: int, *, sessions: int = 1, verified: int | None = None,
             region=None) -> UserDay:
-    """A rollup row as the write side leaves it (verified = all, unless told)."""
+    """A rollup row as the write side leaves it (verified = all, unless told), its rank-table
+    entries with it."""
+    from sportsman.activity import ranktables
+
     v = minutes if verified is None else verified
-    return UserDay.objects.create(user=user, day=day, region=region or user.home_community,
-                                  minutes=minutes, sessions=sessions, verified_minutes=v,
-                                  verified_sessions=sessions if v else 0)
+    row = UserDay.objects.create(user=user, day=day, region=region or user.home_community,
+                                 minutes=minutes, sessions=sessions, verified_minutes=v,
+                                 verified_sessions=sessions if v else 0)
+    ranktables.lock()
+    ranktables.sync(user.pk, [day])
+    return row
 
 
 def put_record(user, start: dt.datetime, minutes: int, sport=None, *, key: str) -> ActivityRecord:

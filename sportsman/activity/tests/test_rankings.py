@@ -12,8 +12,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sportsman.activity import rankings
+from sportsman.activity import rankings, ranktables
+from sportsman.activity.models import RankCount, RankEntry
 from sportsman.activity.rankings import Metric, RankLevel
+from sportsman.activity.ranktables import BUCKET
 from sportsman.activity.selectors import Period
 from sportsman.activity.tests.test_mydata import put_day
 from sportsman.core.errors import NotFound
@@ -53,14 +55,64 @@ def test_town_ranking_covers_its_communities_only(tree):
     assert [r.user_id for r in _page(tree.city).items] == [c.pk, b.pk, a.pk]
 
 
+def _opt(user, hide: bool) -> None:
+    """Opt out or back in through the profile service, then run the consumers (as the worker
+    does after commit)."""
+    from sportsman.accounts.services import update_profile
+    from sportsman.core.events import dispatch
+
+    update_profile(user=user, hide_from_rankings=hide)
+    dispatch()
+
+
 def test_opted_out_resident_is_hidden_and_takes_no_rank(tree):
     a, b, c = _people(tree, [(tree.k1, 90), (tree.k1, 50), (tree.k1, 40)])
-    a.hide_from_rankings = True
-    a.save()
+    _opt(a, True)
     page = _page(tree.k1)
     assert [(r.user_id, r.rank) for r in page.items] == [(b.pk, 1), (c.pk, 2)]
     assert rankings.my_rank_db(a, tree.k1, period=Period.WEEK, on=DAY,
                                metric=Metric.MINUTES)[0] is None
+    assert rankings.my_rank_db(c, tree.k1, period=Period.WEEK, on=DAY,
+                               metric=Metric.MINUTES) == (2, 40, 2)
+    assert not RankEntry.objects.filter(user_id=a.pk).exists()
+    _opt(a, False)  # back in: their record counts again
+    assert [(r.user_id, r.rank) for r in _page(tree.k1).items] == [(a.pk, 1), (b.pk, 2),
+                                                                  (c.pk, 3)]
+    assert rankings.my_rank_db(c, tree.k1, period=Period.WEEK, on=DAY,
+                               metric=Metric.MINUTES) == (3, 40, 3)
+    assert ranktables.stored() == ranktables.expected()
+
+
+def test_a_deleted_account_leaves_the_rankings_with_its_counts(tree):
+    from sportsman.accounts.services import delete_account
+    from sportsman.core.events import dispatch
+
+    a, b = _people(tree, [(tree.k1, 90), (tree.k1, 50)])
+    a.set_password("pw-123456789")
+    a.save()
+    delete_account(user=a, password="pw-123456789")
+    dispatch()
+    assert rankings.my_rank_db(b, tree.city, period=Period.WEEK, on=DAY,
+                               metric=Metric.MINUTES) == (1, 50, 1)
+    assert [r.user_id for r in _page(tree.city).items] == [b.pk]
+    assert ranktables.stored() == ranktables.expected()
+
+
+def test_a_day_whose_first_record_goes_moves_to_the_next_records_community(tree):
+    from sportsman.activity import records, rollups
+    from sportsman.activity.models import Source
+
+    at = dt.datetime(2026, 6, 10, 8, 0, tzinfo=rollups.LOCAL_TZ)
+    me = tree.resident
+    for key, hours, region in (("visit:1", 0, tree.k1), ("visit:2", 2, tree.k3)):
+        records.record_session(user_id=me.pk, source=Source.VISIT, source_key=key,
+                               sport_id=None, started_at=at + dt.timedelta(hours=hours),
+                               ended_at=at + dt.timedelta(hours=hours, minutes=30),
+                               region_id=region.pk)
+    assert _all_db(tree.k1) == [(me.pk, 60, 1)] and _all_db(tree.k3) == []
+    records.remove_session(source=Source.VISIT, source_key="visit:1")
+    assert _all_db(tree.k1) == [] and _all_db(tree.k3) == [(me.pk, 30, 1)]
+    assert ranktables.stored() == ranktables.expected()
 
 
 def test_only_verified_minutes_count_and_sessions_are_a_metric(tree):
@@ -83,11 +135,44 @@ def test_pages_carry_ranks_computed_over_the_whole_ranking(tree):
     assert [r.user_id for r in last.items] == [people[6].pk] and last.next_cursor is None
 
 
-def test_a_ranking_page_is_one_query_whatever_its_size(tree):
-    _people(tree, [(tree.k1, n) for n in range(1, 30)])
+def test_a_ranking_page_and_my_rank_are_a_fixed_number_of_queries(tree):
+    people = _people(tree, [(tree.k1, n) for n in range(1, 30)])
     with CaptureQueriesContext(connection) as q:
         _page(tree.city, limit=50)
     assert len(q.captured_queries) == 1
+    with CaptureQueriesContext(connection) as q:
+        _page(tree.city, cursor=10, limit=5)  # the first row's rank from the counts
+    assert len(q.captured_queries) == 2
+    with CaptureQueriesContext(connection) as q:
+        rankings.my_rank_db(people[3], tree.city, period=Period.WEEK, on=DAY,
+                            metric=Metric.MINUTES)
+    assert len(q.captured_queries) == 2
+
+
+def test_a_rank_reads_the_counts_of_buckets_and_of_its_own_bucket_only(tree):
+    scores = [5, 127, 128, 128, 255, 256, 300, 1000, 5000]
+    people = _people(tree, [(tree.k1, m) for m in scores])
+    for person, score in zip(people, scores, strict=True):
+        expected = 1 + sum(1 for s in scores if s > score)
+        assert rankings.my_rank_db(person, tree.city, period=Period.WEEK, on=DAY,
+                                   metric=Metric.MINUTES) == (expected, score, len(scores))
+    buckets = set(RankCount.objects.filter(region=tree.city, metric="minutes", width=BUCKET,
+                                           period="2026-W24").values_list("value", "count"))
+    assert buckets == {(0, 2), (1, 3), (2, 2), (7, 1), (39, 1)}
+
+
+def test_the_rebuild_restores_damaged_tables_and_changes_nothing_when_run_again(tree):
+    from django.core.management import call_command
+
+    _people(tree, [(tree.k1, 30), (tree.k2, 60), (tree.k4, 60)])
+    good = ranktables.stored()
+    assert good == ranktables.expected()
+    RankEntry.objects.filter(region=tree.city).update(minutes=1)
+    RankCount.objects.filter(region=tree.k1).delete()
+    call_command("rebuild_rank_tables", verbosity=0)
+    assert ranktables.stored() == good
+    call_command("rebuild_rank_tables", verbosity=0)
+    assert ranktables.stored() == good
 
 
 def test_my_ranks_cover_four_levels_and_none_when_hidden(tree):
@@ -133,8 +218,10 @@ def board(settings):
 
 
 def _all_db(region, metric=Metric.MINUTES):
-    return [(r.user_id, r.score, r.rank) for r in rankings.ranking_page_db(
-        region, period=Period.WEEK, on=DAY, metric=metric, limit=100).items]
+    page = rankings.ranking_page_db(region, period=Period.WEEK, on=DAY, metric=metric, limit=100)
+    assert page.items == rankings.ranking_page_recomputed(region, period=Period.WEEK, on=DAY,
+                                                          metric=metric, limit=100).items
+    return [(r.user_id, r.score, r.rank) for r in page.items]
 
 
 def _all_redis(region, metric=Metric.MINUTES):
@@ -149,8 +236,7 @@ def test_redis_boards_equal_the_database_after_rebuild_and_bumps(tree, board):
     communities = [tree.k1, tree.k2, tree.k3, tree.k4]
     people = _people(tree, [(rng.choice(communities), rng.choice([10, 20, 30, 45]))
                             for _ in range(40)])
-    people[3].hide_from_rankings = True
-    people[3].save()
+    _opt(people[3], True)
     assert rankings.rebuild_boards(period=Period.WEEK, on=DAY) > 0
     for region in (tree.k1, tree.t1, tree.d1, tree.city):
         for metric in Metric:
@@ -176,7 +262,7 @@ def test_redis_boards_equal_the_database_after_rebuild_and_bumps(tree, board):
 def test_a_resident_who_opts_out_after_the_rebuild_is_never_listed(tree, board):
     a, b = _people(tree, [(tree.k1, 90), (tree.k1, 50)])
     rankings.rebuild_boards(period=Period.WEEK, on=DAY)
-    a.hide_from_rankings = True
+    a.hide_from_rankings = True  # opted out; the consumer (``forget``) has not run yet
     a.save()
     assert [r.user_id for r in rankings.ranking_page(
         tree.k1, period=Period.WEEK, on=DAY, metric=Metric.MINUTES).items] == [b.pk]
