@@ -470,12 +470,18 @@ TARGETS: list[tuple[str, tuple[str, ...], str, float]] = [
      ("booking", "booking_postgres", "checkin_screen", "ratio_to_bare_checkin"), "min", 0.5),
     ("GET /api/v1/me / bare PK read", ("http", "me_asgi", "ratio_to_pk_read"), "min", 0.5),
     ("ASGI entry / plain WSGI, bare endpoint", ("http", "asgi_bare_over_wsgi_bare"), "min", 0.8),
-    ("my rank in the city, database, growth 10k → 1M residents",
-     ("activity", "rank_lookup_ratio", "my_rank_city"), "max", 1.5),
-    ("top 20 of the city, database, growth 10k → 1M residents",
-     ("activity", "rank_lookup_ratio", "top20_city"), "max", 1.5),
-    ("yearly reports per second without Redis",
+    ("my rank in the city, database, growth 10k → 1M residents, SQLite",
+     ("activity", "rank_lookup_ratio", "db_my_rank_city"), "max", 1.5),
+    ("my rank in the city, database, growth 10k → 1M residents, PostgreSQL",
+     ("activity", "postgres", "rank_lookup_ratio", "db_my_rank_city"), "max", 1.5),
+    ("top 20 of the city, database, growth 10k → 1M residents, SQLite",
+     ("activity", "rank_lookup_ratio", "db_top20_city"), "max", 1.5),
+    ("top 20 of the city, database, growth 10k → 1M residents, PostgreSQL",
+     ("activity", "postgres", "rank_lookup_ratio", "db_top20_city"), "max", 1.5),
+    ("yearly reports per second without Redis, SQLite",
      ("activity", "reports", "json_per_s_db"), "min", 50),
+    ("yearly reports per second without Redis, PostgreSQL",
+     ("activity", "postgres", "reports", "json_per_s_db"), "min", 50),
 ]
 
 

@@ -396,33 +396,12 @@ def _scratch_postgres(server_url: str, label: str) -> Any:
     return scratch()
 
 
-TARGETS = {"growth_my_rank_city": 1.5, "growth_top20_city": 1.5, "reports_json_per_s": 50}
-
-
-def _targets(out: dict) -> dict:
-    """Each figure the issue sets a target for, per database, with whether it is met."""
-    rows: dict = {}
-    for db in ("sqlite", "postgres"):
-        part = out if db == "sqlite" else out.get("postgres", {})
-        ratios = part.get("rank_lookup_ratio")
-        if not ratios:
-            continue
-        for key, figure in (("growth_my_rank_city", ratios["db_my_rank_city"]),
-                            ("growth_top20_city", ratios["db_top20_city"])):
-            rows.setdefault(key, {"target": f"<= {TARGETS[key]}"})[db] = {
-                "value": figure, "met": figure is not None and figure <= TARGETS[key]}
-        rate = part.get("reports", {}).get("json_per_s_db")
-        if rate is not None:
-            rows.setdefault("reports_json_per_s", {"target": f">= {TARGETS['reports_json_per_s']}"})[
-                db] = {"value": rate, "met": rate >= TARGETS["reports_json_per_s"]}
-    return rows
-
-
 def measure_all(var_dir: Any, template: Any, env_for: Any, log: Any = print) -> dict:
     """For ``python -m bench``: every part in a process of its own on a fresh copy of the
     migrated ``template`` database; ``env_for(database_path)`` gives the environment. Then,
     with a PostgreSQL server, ``ranks`` and ``reports`` in scratch PostgreSQL databases.
-    Returns the figures, the ratios (1M / 10k residents; 10M / 1M records) and ``targets``."""
+    Returns the figures and the ratios (1M / 10k residents; 10M / 1M records); the targets
+    are judged by ``bench.__main__.verdicts``."""
     import shutil
     import subprocess
     from pathlib import Path
@@ -471,7 +450,6 @@ def measure_all(var_dir: Any, template: Any, env_for: Any, log: Any = print) -> 
     else:
         out["postgres"] = {"skipped": "set BENCH_POSTGRES_URL (or TEST_DATABASE_URL) to a "
                                       "PostgreSQL server"}
-    out["targets"] = _targets(out)
     return out
 
 
