@@ -15,6 +15,9 @@ def _k2_activity(tree):
                            verified_minutes=42, verified_sessions=1)
     RegionDay.objects.create(region=tree.k2, day=today(), minutes=42, sessions=1,
                              verified_minutes=42, active_users=1)
+    from sportsman.activity import ranktables
+
+    ranktables.sync(resident.pk, [today()])  # rows written directly: the rank tables follow
     return {"resident": resident}
 
 
