@@ -54,7 +54,10 @@ def _fast_hashing(settings):
 def _clear_cache():
     from django.core.cache import cache
 
+    from sportsman.facilities.selectors import forget_sports
+
     cache.clear()
+    forget_sports()
     yield
     cache.clear()
 

@@ -252,9 +252,12 @@ def measure_facilities(var_dir: Path, template: Path, *, seconds: int, connectio
         env = _env(var_dir, database, DJANGO_SETTINGS_MODULE="bench.settings")
         figures: dict = {"load": loaded}
         with serving(env, "asgi", _free_port()) as base:
-            log(f"search at {size:,}: bare, near a point, open now, by category ({seconds} s each)")
+            log(f"search at {size:,}: bare, PK read, near a point, open now, by category"
+                f" ({seconds} s each)")
             figures["bare"] = wrk.run(f"{base}/bench/bare", seconds=seconds,
                                       connections=connections)
+            figures["pk_read"] = wrk.run(f"{base}/bench/pk/{loaded['first_id']}",
+                                         seconds=seconds, connections=connections)
             queries = {
                 "near_3km": f"lat={point['lat']}&lng={point['lng']}&radius_m=3000",
                 "near_3km_open_now": f"lat={point['lat']}&lng={point['lng']}&radius_m=3000"
@@ -265,6 +268,7 @@ def measure_facilities(var_dir: Path, template: Path, *, seconds: int, connectio
                 result = wrk.run(f"{base}/api/v1/facilities?{query}", seconds=seconds,
                                  connections=connections)
                 result["ratio_to_bare"] = _ratio(result, figures["bare"])
+                result["ratio_to_pk_read"] = _ratio(result, figures["pk_read"])
                 result["query"] = query
                 figures[name] = result
         out[f"search_{size}"] = figures

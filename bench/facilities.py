@@ -95,7 +95,7 @@ def load_search(size: int) -> dict:
         cursor.execute("ANALYZE")
     return {"facilities": size, "communities": len(communities),
             "load_seconds": round(time.perf_counter() - start, 1),
-            "point": {"lat": 30.75, "lng": 120.75}}
+            "point": {"lat": 30.75, "lng": 120.75}, "first_id": facilities[0].pk}
 
 
 def _bench_community() -> Any:

@@ -101,6 +101,9 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict:
                     "PRAGMA busy_timeout=20000; PRAGMA foreign_keys=ON;"
                 ),
             },
+            # A connection is worth keeping: opening one runs the PRAGMAs above and registers
+            # Django's SQL functions, which costs more than a primary-key read.
+            "CONN_MAX_AGE": 60,
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         if not parsed.path.strip("/"):

@@ -2,7 +2,8 @@
 
 One reading of the rules, in two forms that must agree (a test checks them against each other):
 ``intervals_on()`` answers for one facility and one date in Python (slots, the facility page),
-``open_at_q()`` answers "open at this moment?" as a database filter (search over many facilities).
+``open_at_sql()`` answers "open at this moment?" as a SQL condition (search over many
+facilities).
 
 Precedence for a date: an exception covering it wins (closed, or its own hours); otherwise on a
 public holiday the facility's ``holiday_hours`` applies (usual hours, Sunday's hours, or closed);
@@ -13,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
 
 from sportsman.facilities.models import (
     Facility,
@@ -74,22 +76,25 @@ def is_open_at(facility: Facility, when: dt.datetime) -> bool:
     return any(opens <= t.time() < closes for opens, closes in intervals_on(facility, t.date()))
 
 
-def open_at_q(when: dt.datetime) -> Q:
-    """Facilities open at ``when``, as a filter on ``Facility`` (three indexed subqueries)."""
+def open_at_sql(when: dt.datetime, alias: str) -> tuple[str, list[Any]]:
+    """Facilities open at ``when`` as a SQL condition on the facility table named ``alias``
+    (three indexed subqueries) and its parameters: what search filters by and shows as "open
+    now" for a page of results, in one statement with the rest."""
     t = local(when)
-    day, now = t.date(), t.time()
-    covering = OpeningException.objects.filter(facility=OuterRef("pk"), start_date__lte=day,
-                                               end_date__gte=day)
-    open_by_exception = Exists(covering.filter(is_closed=False, opens__lte=now, closes__gt=now))
-    holiday = PublicHoliday.objects.filter(date=day).exists()
-
-    def by_rules(weekday: int) -> Exists:
-        return Exists(OpeningRule.objects.filter(facility=OuterRef("pk"), weekday=weekday,
-                                                 opens__lte=now, closes__gt=now))
-
-    if holiday:
-        weekly = ((Q(holiday_hours=HolidayHours.NORMAL) & by_rules(day.weekday()))
-                  | (Q(holiday_hours=HolidayHours.WEEKEND) & by_rules(SUNDAY)))
-    else:
-        weekly = Q(by_rules(day.weekday()))
-    return Q(status=FacilityStatus.OPEN) & (open_by_exception | (~Exists(covering) & weekly))
+    day = connection.ops.adapt_datefield_value(t.date())
+    now = connection.ops.adapt_timefield_value(t.time())
+    exc, rule = OpeningException._meta.db_table, OpeningRule._meta.db_table
+    holiday = f"EXISTS (SELECT 1 FROM {PublicHoliday._meta.db_table} h WHERE h.date = %s)"  # noqa: S608 (our tables; values are parameters)
+    covering = (f"SELECT 1 FROM {exc} e WHERE e.facility_id = {alias}.id"  # noqa: S608 (our tables; values are parameters)
+                " AND e.start_date <= %s AND e.end_date >= %s")
+    by_rules = (f"EXISTS (SELECT 1 FROM {rule} r WHERE r.facility_id = {alias}.id"  # noqa: S608 (our tables; values are parameters)
+                " AND r.weekday = %s AND r.opens <= %s AND r.closes > %s)")
+    sql = (f"({alias}.status = %s AND (EXISTS ({covering} AND NOT e.is_closed"
+           " AND e.opens <= %s AND e.closes > %s)"
+           f" OR (NOT EXISTS ({covering})"
+           f" AND (((NOT {holiday} OR {alias}.holiday_hours = %s) AND {by_rules})"
+           f" OR ({holiday} AND {alias}.holiday_hours = %s AND {by_rules})))))")
+    params = [FacilityStatus.OPEN, day, day, now, now, day, day,
+              day, HolidayHours.NORMAL, t.date().weekday(), now, now,
+              day, HolidayHours.WEEKEND, SUNDAY, now, now]
+    return sql, params

@@ -105,13 +105,18 @@ def record_peak(facility_id: int, *, at: dt.datetime) -> None:
 def crowd_level(facility: Facility) -> str:
     """"quiet" (< 30 % of capacity), "moderate" (< 70 %), "busy" (≥ 70 %), or "unknown" when the
     facility has no capacity or nobody has ever reported its occupancy."""
-    if not facility.capacity or facility.occupancy_at is None:
+    return crowd_of(facility.capacity, facility.occupancy, facility.occupancy_at is not None)
+
+
+def crowd_of(capacity: int, occupancy: int, reported: bool) -> str:
+    """``crowd_level`` from the plain values (search reads rows, not models)."""
+    if not capacity or not reported:
         return "unknown"
-    # Integer arithmetic, as the search filter (selectors.crowd_q) does: no rounding at 30 %.
-    people10 = max(facility.occupancy, 0) * 10
-    if people10 < facility.capacity * 3:
+    # Integer arithmetic, as the search filter (selectors.CROWD_SQL) does: no rounding at 30 %.
+    people10 = max(occupancy, 0) * 10
+    if people10 < capacity * 3:
         return "quiet"
-    if people10 < facility.capacity * 7:
+    if people10 < capacity * 7:
         return "moderate"
     return "busy"
 

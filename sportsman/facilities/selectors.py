@@ -13,12 +13,18 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sportsman.core.errors import InvalidInput, NotFound
@@ -37,7 +43,7 @@ from sportsman.facilities.models import (
     Unit,
     Visit,
 )
-from sportsman.facilities.occupancy import busy_curve, crowd_level
+from sportsman.facilities.occupancy import busy_curve, crowd_level, crowd_of
 from sportsman.regions.access import Access, Perm
 from sportsman.regions.models import Region, subtree_q
 
@@ -52,41 +58,25 @@ QUIET, MODERATE, BUSY, UNKNOWN = "quiet", "moderate", "busy", "unknown"
 CROWD_LEVELS = (QUIET, MODERATE, BUSY)
 
 
-def crowd_q(level: str) -> Q:
-    """``occupancy.crowd_level`` as a filter on Facility: the same thresholds in the same
-    integer arithmetic (people × 10 against capacity × 3 and × 7), unknown without a capacity
-    or a reported occupancy."""
-    if level == UNKNOWN:
-        return Q(capacity__lte=0) | Q(occupancy_at__isnull=True)
-    known = Q(capacity__gt=0, occupancy_at__isnull=False)
-    if level == QUIET:
-        return known & Q(_crowd_occ10__lt=F("capacity") * 3)
-    if level == MODERATE:
-        return (known & Q(_crowd_occ10__gte=F("capacity") * 3)
-                & Q(_crowd_occ10__lt=F("capacity") * 7))
-    if level == BUSY:
-        return known & Q(_crowd_occ10__gte=F("capacity") * 7)
-    raise InvalidInput(_("Unknown crowd level."), fields={"crowd": [_("Unknown crowd level.")]})
-
-
-def _with_crowd(qs: QuerySet[Facility], level: str) -> QuerySet[Facility]:
-    # occupancy never goes below zero (occupancy.adjust_occupancy), so no clamp is needed here
-    return qs.alias(_crowd_occ10=F("occupancy") * 10).filter(crowd_q(level))
+# The crowd filter: ``occupancy.crowd_of`` as SQL on the facility row ``f``, the same
+# thresholds in the same integer arithmetic (people × 10 against capacity × 3 and × 7), unknown
+# without a capacity or a reported occupancy. Occupancy never goes below zero
+# (occupancy.adjust_occupancy), so no clamp is needed here.
+_KNOWN = "f.capacity > 0 AND f.occupancy_at IS NOT NULL"
+CROWD_SQL = {
+    QUIET: f"({_KNOWN} AND f.occupancy * 10 < f.capacity * 3)",
+    MODERATE: f"({_KNOWN} AND f.occupancy * 10 >= f.capacity * 3"
+              " AND f.occupancy * 10 < f.capacity * 7)",
+    BUSY: f"({_KNOWN} AND f.occupancy * 10 >= f.capacity * 7)",
+    UNKNOWN: "(f.capacity <= 0 OR f.occupancy_at IS NULL)",
+}
 
 
 # --- search -----------------------------------------------------------------------------------
 
 @dataclass
-class Hit:
-    facility: Facility
-    distance_m: float | None
-    open_now: bool
-    crowd: str
-
-
-@dataclass
 class SearchPage:
-    items: list[Hit]
+    items: list[dict[str, Any]]  # the API's FacilityOut, one plain dict a result
     next_cursor: str | None
     point: tuple[float, float] | None = None
     radius_m: float | None = None
@@ -124,6 +114,27 @@ def community_centroid(community: Region) -> tuple[float, float] | None:
     return float(row["lat"]), float(row["lng"])
 
 
+# The catalogue of sports changes almost never and is the same for everyone: each process keeps
+# it (slug → id for the filter, id → names for the results) and reloads it after a minute, when
+# a sport is saved or deleted in this process, or when it meets a slug or an id it lacks.
+SPORTS_SECONDS = 60.0
+_sports: dict[str, Any] = {"at": -SPORTS_SECONDS, "by_slug": {}, "by_id": {}}
+
+
+def _sport_catalogue(*, fresh: bool = False) -> dict[str, Any]:
+    if fresh or time.monotonic() - _sports["at"] >= SPORTS_SECONDS:
+        rows = list(Sport.objects.values_list("pk", "slug", "name_zh", "name_en"))
+        _sports.update(at=time.monotonic(), by_slug={slug: pk for pk, slug, _z, _e in rows},
+                       by_id={pk: (slug, zh, en) for pk, slug, zh, en in rows})
+    return _sports
+
+
+@receiver([post_save, post_delete], sender=Sport)
+def forget_sports(**kwargs: Any) -> None:
+    """Drop this process's catalogue of sports (a sport changed; tests between cases)."""
+    _sports["at"] = -SPORTS_SECONDS
+
+
 def search_facilities(*, lat: float | None = None, lng: float | None = None,
                       radius_m: float | None = None, sport: str | None = None,
                       category: str | None = None, open_now: bool = False,
@@ -138,7 +149,12 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     from the API or the page), a first page near a point for a sport that finds nothing counts
     one miss (``search_misses``): one more statement (rarely two or three), only then — and with
     ``searcher`` (``search_misses.searcher(request)``) only that searcher's first of the day for
-    the sport."""
+    the sport.
+
+    The lean path: plain SQL on the facility table and its covering index, rows as tuples, the
+    page's sports, photos and hours in one query each, "open now" answered by the page's own
+    statement from the stored intervals (``hours.open_at_sql``): five statements for a page
+    near a point in a dense area, whatever its size."""
     if (lat is None) != (lng is None):
         raise _bad("lng" if lng is None else "lat", _("Give both latitude and longitude."))
     if lat is not None and not -90 <= lat <= 90:
@@ -150,51 +166,61 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     if not 1 <= limit <= MAX_LIMIT:
         raise _bad("limit", _("The limit must be between 1 and 100."))
     now = now or timezone.now()
+
+    where: list[str] = []
+    params: list[Any] = []
+    sport_id: int | None = None
+    if category:
+        if category not in Category.values:
+            raise _bad("category", _("Unknown category."))
+        where.append("f.category = %s")
+        params.append(category)
+    if sport:
+        sport_id = (_sport_catalogue()["by_slug"].get(sport)
+                    or _sport_catalogue(fresh=True)["by_slug"].get(sport))
+        if sport_id is None:
+            raise _bad("sport", _("Unknown sport."))
+        where.append(f"EXISTS (SELECT 1 FROM {_SPORTS_TABLE} s"  # noqa: S608 (our tables; values are parameters)
+                     " WHERE s.facility_id = f.id AND s.sport_id = %s)")
+        params.append(sport_id)
+    if free is not None:
+        where.append("f.is_free = %s")
+        params.append(free)
+    if crowd:
+        if crowd not in CROWD_SQL:
+            raise _bad("crowd", _("Unknown crowd level."))
+        where.append(CROWD_SQL[crowd])
+    if q:
+        # the ORM's icontains, spelt out: the same cast, operator and escaping on each database
+        where.append(connection.ops.lookup_cast("icontains", "CharField") % "f.name" + " "
+                     + connection.operators["icontains"] % "%s")  # type: ignore[attr-defined]
+        params.append(f"%{connection.ops.prep_for_like_query(q.strip()[:100])}%")
+    if open_now:
+        open_sql, open_params = hours.open_at_sql(now, "f")
+        where.append(open_sql)
+        params += open_params
+
     point: tuple[float, float] | None = None
     if lat is not None and lng is not None:
         point = (lat, lng)
     elif near_community is not None:
         point = community_centroid(near_community)
 
-    qs = Facility.objects.all()
-    sport_id: int | None = None
-    if category:
-        if category not in Category.values:
-            raise _bad("category", _("Unknown category."))
-        qs = qs.filter(category=category)
-    if sport:
-        found = Sport.objects.filter(slug=sport).values_list("pk", flat=True).first()
-        if found is None:
-            raise _bad("sport", _("Unknown sport."))
-        sport_id = found
-        qs = qs.filter(Exists(Facility.sports.through.objects.filter(
-            facility_id=OuterRef("pk"), sport_id=found)))
-    if free is not None:
-        qs = qs.filter(is_free=free)
-    if crowd:
-        if crowd not in (*CROWD_LEVELS, UNKNOWN):
-            raise _bad("crowd", _("Unknown crowd level."))
-        qs = _with_crowd(qs, crowd)
-    if q:
-        qs = qs.filter(name__icontains=q.strip()[:100])
-    if open_now:
-        qs = qs.filter(hours.open_at_q(now))
-
     if point is None:
-        ordered = qs.order_by("name", "id")
         if cursor:
             payload = _decode(cursor)
             if len(payload) != 2 or not isinstance(payload[0], str) \
                     or not isinstance(payload[1], int):
                 raise _bad("cursor", _("The cursor is not valid."))
-            ordered = ordered.filter(Q(name__gt=payload[0])
-                                     | Q(name=payload[0], id__gt=payload[1]))
-        page_ids = list(ordered.values_list("id", "name")[: limit + 1])
-        more = len(page_ids) > limit
-        page_ids = page_ids[:limit]
-        next_cursor = _encode([page_ids[-1][1], page_ids[-1][0]]) if more else None
-        distances: dict[int, float | None] = {pk: None for pk, _name in page_ids}
-        return SearchPage(_load_hits([pk for pk, _n in page_ids], distances, now), next_cursor)
+            where.append("(f.name > %s OR (f.name = %s AND f.id > %s))")
+            params += [payload[0], payload[0], payload[1]]
+        condition = " WHERE " + " AND ".join(where) if where else ""
+        rows = _fetch(f"SELECT f.id, f.name FROM {_FACILITY_TABLE} f{condition}"  # noqa: S608 (our tables; values are parameters)
+                      " ORDER BY f.name, f.id LIMIT %s", [*params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = _encode([rows[-1][1], rows[-1][0]]) if more else None
+        return SearchPage(page_items([pk for pk, _name in rows], now=now), next_cursor)
 
     radius = float(radius_m or DEFAULT_RADIUS_M)
     after: tuple[float, int] | None = None
@@ -208,12 +234,17 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     # whole city; with sparse results it ends at ``radius`` after at most a few rings.
     ring = min(radius, FIRST_RING_M + (after[0] * 1.5 if after else 0.0))
     while True:
-        measured = _measure(qs, point, ring, after)
+        measured = _measure(where, params, point, ring, after)
         # Done when a page and one more lie safely inside the ring (rounded distances of
         # facilities outside it cannot sort before them), or the ring is the whole radius.
         if ring >= radius or (len(measured) > limit and measured[limit][0] < ring - 0.1):
             break
-        ring = min(radius, ring * RING_GROWTH)
+        # the next ring from the density seen so far (the count grows with the area), at most
+        # RING_GROWTH times wider: a page and a half, not the whole district
+        found = len(measured)
+        grow = RING_GROWTH if not found else min(
+            RING_GROWTH, max(1.2, math.sqrt(1.5 * (limit + 1) / found)))
+        ring = min(radius, ring * grow)
     more = len(measured) > limit
     page = measured[:limit]
     next_cursor = _encode([page[-1][0], page[-1][1]]) if more and page else None
@@ -223,20 +254,35 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
                  or search_misses.first_today(searcher, sport_id, hours.local(now).date())):
         search_misses.count_miss(sport_id=sport_id, day=hours.local(now).date(), point=point,
                                  community=near_community if lat is None else None)
-    return SearchPage(_load_hits([pk for _d, pk in page], {pk: d for d, pk in page}, now),
+    return SearchPage(page_items([pk for _d, pk in page], {pk: d for d, pk in page}, now=now),
                       next_cursor, point=point, radius_m=radius)
 
 
-def _measure(qs: QuerySet[Facility], point: tuple[float, float], radius: float,
+_FACILITY_TABLE = Facility._meta.db_table
+_SPORTS_TABLE = Facility.sports.through._meta.db_table
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _measure(where: list[str], params: list[Any], point: tuple[float, float], radius: float,
              after: tuple[float, int] | None) -> list[tuple[float, int]]:
     """(distance rounded to 0.1 m, id) of the facilities within ``radius`` of ``point`` sorted,
-    those after the cursor only: the bounding box on the (lat, lng) index narrows, the exact
-    great-circle distance decides."""
+    those after the cursor only: the bounding box on the covering (lat, lng, …) index narrows,
+    the exact great-circle distance decides."""
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(point[0], point[1], radius)
-    box = qs.filter(lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng, lng__lte=max_lng)
+    rows = _fetch(f"SELECT f.id, f.lat, f.lng FROM {_FACILITY_TABLE} f WHERE f.lat >= %s"  # noqa: S608 (our tables; values are parameters)
+                  " AND f.lat <= %s AND f.lng >= %s AND f.lng <= %s"
+                  + "".join(f" AND {w}" for w in where),
+                  [min_lat, max_lat, min_lng, max_lng, *params])
     measured = []
-    for pk, f_lat, f_lng in box.values_list("id", "lat", "lng").iterator(chunk_size=5000):
-        d = geo.distance_m(point[0], point[1], f_lat, f_lng)
+    lat0, lng0 = point
+    distance = geo.distance_m
+    for pk, f_lat, f_lng in rows:
+        d = distance(lat0, lng0, f_lat, f_lng)
         if d <= radius:
             key = (round(d, 1), pk)
             if after is None or key > after:
@@ -245,20 +291,84 @@ def _measure(qs: QuerySet[Facility], point: tuple[float, float], radius: float,
     return measured
 
 
-def _load_hits(ids: Sequence[int], distances: dict[int, float | None],
-               now: dt.datetime) -> list[Hit]:
-    """The page's facilities in the given order, with sports, photos and weekly rules
-    prefetched and "open now" answered for all of them in one query."""
+def hhmm(value: dt.time | str) -> str:
+    """A time as the API writes it ("24:00" for the end of the day, 23:59:59), from a time or
+    its text as the database stores it ("06:30:00")."""
+    text = value if isinstance(value, str) else value.isoformat()
+    return "24:00" if text.startswith("23:59:59") else text[:5]
+
+
+_category_labels: dict[str, dict[str, str]] = {}
+
+
+def _labels() -> dict[str, str]:
+    """Category code → its label in the active language (computed once per language)."""
+    language = get_language() or ""
+    if language not in _category_labels:
+        _category_labels[language] = {value: str(label) for value, label in Category.choices}
+    return _category_labels[language]
+
+
+def page_items(ids: Sequence[int], distances: dict[int, float] | None = None, *,
+               now: dt.datetime) -> list[dict[str, Any]]:
+    """The facilities ``ids`` in that order as the API shows them (FacilityOut: sports, photos,
+    weekly hours, crowd, open now, distance when known), in four statements whatever their
+    number: the rows with "open now", then their sports, photos and hours."""
     if not ids:
         return []
-    rows = {f.pk: f for f in Facility.objects.filter(pk__in=ids).prefetch_related(
-        Prefetch("sports", queryset=Sport.objects.order_by("slug")),
-        Prefetch("photos", queryset=FacilityPhoto.objects.order_by("position", "id")),
-        Prefetch("opening_rules", queryset=OpeningRule.objects.order_by("weekday", "opens")))}
-    open_ids = set(Facility.objects.filter(pk__in=ids).filter(hours.open_at_q(now))
-                   .values_list("pk", flat=True))
-    return [Hit(rows[pk], distances.get(pk), pk in open_ids, crowd_level(rows[pk]))
-            for pk in ids if pk in rows]
+    marks = ", ".join(["%s"] * len(ids))
+    open_sql, open_params = hours.open_at_sql(now, "f")
+    rows = _fetch(
+        "SELECT f.id, f.name, f.category, f.owner_kind, f.region_id, f.address, f.lat, f.lng,"  # noqa: S608 (our tables; values are parameters)
+        " f.capacity, f.status, f.is_free, f.is_bookable, f.occupancy,"
+        " CASE WHEN f.occupancy_at IS NULL THEN 0 ELSE 1 END,"
+        f" CASE WHEN {open_sql} THEN 1 ELSE 0 END"
+        f" FROM {_FACILITY_TABLE} f WHERE f.id IN ({marks})", [*open_params, *ids])
+    sports: dict[int, list[int]] = {}
+    for facility_id, sport_id in _fetch(
+            f"SELECT facility_id, sport_id FROM {_SPORTS_TABLE} WHERE facility_id IN ({marks})",  # noqa: S608 (our tables; values are parameters)
+            ids):
+        sports.setdefault(facility_id, []).append(sport_id)
+    photos: dict[int, list[dict[str, Any]]] = {}
+    storage = FacilityPhoto._meta.get_field("image").storage  # type: ignore[attr-defined]
+    for facility_id, pk, image, caption in _fetch(
+            f"SELECT facility_id, id, image, caption FROM {FacilityPhoto._meta.db_table}"  # noqa: S608 (our tables; values are parameters)
+            f" WHERE facility_id IN ({marks}) ORDER BY position, id", ids):
+        photos.setdefault(facility_id, []).append(
+            {"id": pk, "url": storage.url(image), "caption": caption})
+    week: dict[int, list[dict[str, Any]]] = {}
+    # the times as the stored text ("06:30:00"), not parsed into time objects only to be
+    # written out again
+    for facility_id, weekday, opens, closes in _fetch(
+            "SELECT facility_id, weekday, CAST(opens AS TEXT), CAST(closes AS TEXT)"  # noqa: S608 (our tables; values are parameters)
+            f" FROM {OpeningRule._meta.db_table} WHERE facility_id IN ({marks})"
+            " ORDER BY weekday, opens", ids):
+        week.setdefault(facility_id, []).append(
+            {"weekday": weekday, "opens": hhmm(opens), "closes": hhmm(closes)})
+    catalogue = _sport_catalogue()["by_id"]
+    if any(s not in catalogue for ids_ in sports.values() for s in ids_):
+        catalogue = _sport_catalogue(fresh=True)["by_id"]
+    chinese = (get_language() or "zh").startswith("zh")
+    labels = _labels()
+    distances = distances or {}
+    by_id = {}
+    for (pk, name, category, owner_kind, region_id, address, f_lat, f_lng, capacity, status,
+         is_free, is_bookable, occupancy, reported, is_open) in rows:
+        glat, glng = geo.to_gcj02(f_lat, f_lng)
+        names = sorted(catalogue[s] for s in sports.get(pk, ()) if s in catalogue)
+        by_id[pk] = {
+            "id": pk, "name": name, "category": category,
+            "category_label": labels.get(category, category), "owner_kind": owner_kind,
+            "region_id": region_id, "address": address, "lat": f_lat, "lng": f_lng,
+            "gcj02": {"lat": round(glat, 6), "lng": round(glng, 6)},
+            "sports": [{"slug": slug, "name": zh if chinese else en} for slug, zh, en in names],
+            "capacity": capacity, "status": status, "is_free": bool(is_free),
+            "is_bookable": bool(is_bookable), "occupancy": max(occupancy, 0),
+            "crowd": crowd_of(capacity, occupancy, bool(reported)), "open_now": bool(is_open),
+            "distance_m": distances.get(pk), "photos": photos.get(pk, []),
+            "hours": week.get(pk, []),
+        }
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 # --- the facility page ------------------------------------------------------------------------

@@ -245,9 +245,7 @@ def facility(request: HttpRequest, facility_id: int) -> HttpResponse:
     return _page(request, "facilities/console/facility.html", f=f, day=day,
                  bookings=bookings, visits=visits, tickets=tickets, managers=managers,
                  transitions={k: sorted(v) for k, v in maintenance.TRANSITIONS.items()},
-                 crowd=selectors.crowd_level(f), open_now=f.pk in set(
-                     Facility.objects.filter(pk=f.pk).filter(hours.open_at_q(timezone.now()))
-                     .values_list("pk", flat=True)))
+                 crowd=selectors.crowd_level(f), open_now=hours.is_open_at(f, timezone.now()))
 
 
 def _managers(f: Facility) -> Any:

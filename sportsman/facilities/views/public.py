@@ -67,13 +67,13 @@ class FindForm(forms.Form):
 FILTERS = ("sport", "category", "distance", "crowd", "open_now", "free")
 
 
-def _hit_row(hit: selectors.Hit) -> dict[str, Any]:
-    f = hit.facility
-    km = round(hit.distance_m / 1000, 1) if hit.distance_m is not None else None
-    return {"facility": f, "distance_m": hit.distance_m, "distance_km": km,
-            "open_now": hit.open_now,
-            "crowd": hit.crowd, "crowd_label": CROWD_LABELS.get(hit.crowd, hit.crowd),
-            "sports": [s.name_zh for s in f.sports.all()]}
+def _hit_row(item: dict[str, Any]) -> dict[str, Any]:
+    distance = item["distance_m"]
+    km = round(distance / 1000, 1) if distance is not None else None
+    return {"facility": item, "distance_m": distance, "distance_km": km,
+            "open_now": item["open_now"], "crowd": item["crowd"],
+            "crowd_label": CROWD_LABELS.get(item["crowd"], item["crowd"]),
+            "sports": [s["name"] for s in item["sports"]]}
 
 
 @public
@@ -114,8 +114,9 @@ def find(request: HttpRequest) -> HttpResponse:
             if page.next_cursor:
                 params = {k: v for k, v in request.GET.items() if k != "cursor" and v}
                 next_query = urlencode({**params, "cursor": page.next_cursor})
-    markers = [{"id": r["facility"].pk, "name": r["facility"].name, "lat": r["facility"].lat,
-                "lng": r["facility"].lng, "url": f"/places/{r['facility'].pk}/",
+    markers = [{"id": r["facility"]["id"], "name": r["facility"]["name"],
+                "lat": r["facility"]["lat"], "lng": r["facility"]["lng"],
+                "url": f"/places/{r['facility']['id']}/",
                 "open": r["open_now"]} for r in rows]
     return render(request, "facilities/find.html", {
         "form": form, "rows": rows, "error": error, "next_query": next_query,
