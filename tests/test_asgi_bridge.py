@@ -16,15 +16,13 @@ def _one_thread_bridge(monkeypatch):
     """A bridge with one worker thread for each test, whose database connection is closed at the
     end (a kept-alive connection would stop the test database from being dropped)."""
     from django.core.wsgi import get_wsgi_application
-    from django.db import connections
 
     from config import asgi
 
     bridge = asgi.WsgiBridge(get_wsgi_application(), threads=1)
     monkeypatch.setattr(asgi, "http_application", bridge)
     yield
-    bridge.executor.submit(connections.close_all).result()
-    bridge.executor.shutdown()
+    bridge.shutdown()  # its thread closes its database connections
 
 
 def _run_async(coro):
@@ -35,13 +33,17 @@ def _run_async(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
+def _scope(extra: dict) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "headers": [],
+            "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "root_path": "",
+            **extra}
+
+
 def _call(scope_extra: dict, body_chunks: list[bytes]) -> tuple[int, dict, bytes]:
     from config.asgi import application
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "headers": [],
-             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "root_path": ""}
-    scope.update(scope_extra)
+    scope = _scope(scope_extra)
     incoming = [{"type": "http.request", "body": chunk, "more_body": i < len(body_chunks) - 1}
                 for i, chunk in enumerate(body_chunks or [b""])]
     sent: list[dict] = []
@@ -106,3 +108,59 @@ def test_lifespan_startup_and_shutdown_complete():
 
     _run_async(application({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_concurrent_requests_share_the_threads_and_each_gets_its_own_answer():
+    from config import asgi
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["QUERY_STRING"].encode()]
+
+    bridge = asgi.WsgiBridge(app, threads=2)
+
+    async def one(i: int) -> bytes:
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await bridge(_scope({"path": "/", "query_string": f"n={i}".encode()}), receive, send)
+        return sent[-1]["body"]
+
+    async def many():
+        return await asyncio.gather(*[one(i) for i in range(50)])
+
+    try:
+        assert _run_async(many()) == [f"n={i}".encode() for i in range(50)]
+        assert len(bridge._workers) == 2
+    finally:
+        bridge.shutdown()
+    assert not bridge._workers
+    # started again by the next request after a shutdown
+    assert _run_async(one(7)) == b"n=7"
+    bridge.shutdown()
+
+
+def test_an_error_in_the_thread_reaches_the_request_that_waits_for_it():
+    from config import asgi
+
+    def broken(environ, start_response):
+        raise RuntimeError("the app broke")
+
+    bridge = asgi.WsgiBridge(broken, threads=1)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        raise AssertionError("nothing is sent for a request that failed")
+
+    try:
+        with pytest.raises(RuntimeError, match="the app broke"):
+            _run_async(bridge(_scope({"path": "/"}), receive, send))
+    finally:
+        bridge.shutdown()
