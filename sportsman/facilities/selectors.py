@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import json
 import math
 import time
@@ -291,11 +292,20 @@ def _measure(where: list[str], params: list[Any], point: tuple[float, float], ra
     return measured
 
 
+@functools.lru_cache(maxsize=4096)  # a city's rules use a few hundred distinct times
 def hhmm(value: dt.time | str) -> str:
     """A time as the API writes it ("24:00" for the end of the day, 23:59:59), from a time or
     its text as the database stores it ("06:30:00")."""
     text = value if isinstance(value, str) else value.isoformat()
     return "24:00" if text.startswith("23:59:59") else text[:5]
+
+
+@functools.lru_cache(maxsize=65536)
+def _gcj02(lat: float, lng: float) -> tuple[float, float]:
+    """The point as Chinese maps draw it, rounded as the API gives it: the same for the same
+    coordinates, so a process keeps the last places it shifted."""
+    glat, glng = geo.to_gcj02(lat, lng)
+    return round(glat, 6), round(glng, 6)
 
 
 _category_labels: dict[str, dict[str, str]] = {}
@@ -354,13 +364,13 @@ def page_items(ids: Sequence[int], distances: dict[int, float] | None = None, *,
     by_id = {}
     for (pk, name, category, owner_kind, region_id, address, f_lat, f_lng, capacity, status,
          is_free, is_bookable, occupancy, reported, is_open) in rows:
-        glat, glng = geo.to_gcj02(f_lat, f_lng)
+        glat, glng = _gcj02(f_lat, f_lng)
         names = sorted(catalogue[s] for s in sports.get(pk, ()) if s in catalogue)
         by_id[pk] = {
             "id": pk, "name": name, "category": category,
             "category_label": labels.get(category, category), "owner_kind": owner_kind,
             "region_id": region_id, "address": address, "lat": f_lat, "lng": f_lng,
-            "gcj02": {"lat": round(glat, 6), "lng": round(glng, 6)},
+            "gcj02": {"lat": glat, "lng": glng},
             "sports": [{"slug": slug, "name": zh if chinese else en} for slug, zh, en in names],
             "capacity": capacity, "status": status, "is_free": bool(is_free),
             "is_bookable": bool(is_bookable), "occupancy": max(occupancy, 0),
