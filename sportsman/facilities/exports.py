@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from sportsman.core import xlsx
 from sportsman.core.models import Sport
+from sportsman.facilities import hours
 from sportsman.facilities.imports import COLUMNS
 from sportsman.facilities.models import Booking, Facility, OpeningException, OpeningRule, Unit
 from sportsman.facilities.stats import Utilisation
@@ -27,8 +28,7 @@ def hours_text(rules: Iterable[OpeningRule]) -> str:
     """Weekly rules in the import's 开放时间 notation, consecutive days with equal hours merged."""
     by_day: dict[int, list[str]] = {d: [] for d in range(7)}
     for r in rules:
-        closes = "24:00" if r.closes == dt.time(23, 59, 59) else r.closes.strftime("%H:%M")
-        by_day[r.weekday].append(f"{r.opens:%H:%M}-{closes}")
+        by_day[r.weekday].append(f"{hours.hhmm(r.opens)}-{hours.hhmm(r.closes)}")
     parts: list[str] = []
     day = 0
     while day < 7:

@@ -13,6 +13,7 @@ otherwise the weekday's rules. A facility whose status is not "open" is never op
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,6 +70,14 @@ def intervals_on(facility: Facility, day: dt.date, *,
     if rules is None:
         rules = facility.opening_rules.filter(weekday=weekday)
     return sorted((r.opens, r.closes) for r in rules if r.weekday == weekday)
+
+
+@functools.lru_cache(maxsize=4096)  # a city's rules use a few hundred distinct times
+def hhmm(value: dt.time | str) -> str:
+    """A time as the API writes it ("24:00" for the end of the day, 23:59:59), from a time or
+    its text as the database stores it ("06:30:00")."""
+    text = value if isinstance(value, str) else value.isoformat()
+    return "24:00" if text.startswith("23:59:59") else text[:5]
 
 
 def is_open_at(facility: Facility, when: dt.datetime) -> bool:

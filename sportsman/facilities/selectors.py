@@ -292,14 +292,6 @@ def _measure(where: list[str], params: list[Any], point: tuple[float, float], ra
     return measured
 
 
-@functools.lru_cache(maxsize=4096)  # a city's rules use a few hundred distinct times
-def hhmm(value: dt.time | str) -> str:
-    """A time as the API writes it ("24:00" for the end of the day, 23:59:59), from a time or
-    its text as the database stores it ("06:30:00")."""
-    text = value if isinstance(value, str) else value.isoformat()
-    return "24:00" if text.startswith("23:59:59") else text[:5]
-
-
 @functools.lru_cache(maxsize=65536)
 def _gcj02(lat: float, lng: float) -> tuple[float, float]:
     """The point as Chinese maps draw it, rounded as the API gives it: the same for the same
@@ -354,7 +346,7 @@ def page_items(ids: Sequence[int], distances: dict[int, float] | None = None, *,
             f" FROM {OpeningRule._meta.db_table} WHERE facility_id IN ({marks})"
             " ORDER BY weekday, opens", ids):
         week.setdefault(facility_id, []).append(
-            {"weekday": weekday, "opens": hhmm(opens), "closes": hhmm(closes)})
+            {"weekday": weekday, "opens": hours.hhmm(opens), "closes": hours.hhmm(closes)})
     catalogue = _sport_catalogue()["by_id"]
     if any(s not in catalogue for ids_ in sports.values() for s in ids_):
         catalogue = _sport_catalogue(fresh=True)["by_id"]

@@ -23,6 +23,7 @@ from sportsman.core.models import AuditEntry
 from sportsman.core.schemas import In
 from sportsman.facilities import (
     exports,
+    hours,
     imports,
     registry,
     search_misses,
@@ -309,9 +310,6 @@ class UtilisationOut(Schema):
 
 # --- shaping -----------------------------------------------------------------------------------
 
-_hhmm = selectors.hhmm
-
-
 def _unit_out(u: Unit) -> dict:
     return {"id": u.pk, "name": u.name, "sport": u.sport.slug if u.sport else None,
             "capacity": u.capacity, "slot_minutes": u.slot_minutes,
@@ -321,8 +319,8 @@ def _unit_out(u: Unit) -> dict:
 
 def _exception_out(e: OpeningException) -> dict:
     return {"id": e.pk, "start_date": e.start_date, "end_date": e.end_date,
-            "is_closed": e.is_closed, "opens": _hhmm(e.opens) if e.opens else None,
-            "closes": _hhmm(e.closes) if e.closes else None, "reason": e.reason}
+            "is_closed": e.is_closed, "opens": hours.hhmm(e.opens) if e.opens else None,
+            "closes": hours.hhmm(e.closes) if e.closes else None, "reason": e.reason}
 
 
 def _detail(facility_id: int) -> dict:
@@ -330,13 +328,12 @@ def _detail(facility_id: int) -> dict:
     f = d.facility
     out = selectors.page_items([f.pk], now=timezone.now())[0]
     out.update({
-        "open_now": d.open_now, "crowd": d.crowd,
         "description": f.description, "amenities": list(f.amenities or []),
         "accessibility": list(f.accessibility or []), "contact_name": f.contact_name,
         "contact_phone": f.contact_phone, "holiday_hours": f.holiday_hours,
-        "week": [{"date": day.day, "intervals": [[_hhmm(o), _hhmm(c)] for o, c in day.intervals]}
+        "week": [{"date": day.day, "intervals": [[hours.hhmm(o), hours.hhmm(c)] for o, c in day.intervals]}
                  for day in d.week],
-        "today": [[_hhmm(o), _hhmm(c)] for o, c in d.today],
+        "today": [[hours.hhmm(o), hours.hhmm(c)] for o, c in d.today],
         "units": [_unit_out(u) for u in d.units],
     })
     return out
@@ -473,7 +470,7 @@ def set_hours(request: HttpRequest, facility_id: int, data: HoursIn):
     rules = registry.set_opening_rules(actor=request.user, facility_id=facility_id,
                                        rules=[r.model_dump() for r in data.rules],
                                        request=request)
-    return [{"weekday": r.weekday, "opens": _hhmm(r.opens), "closes": _hhmm(r.closes)}
+    return [{"weekday": r.weekday, "opens": hours.hhmm(r.opens), "closes": hours.hhmm(r.closes)}
             for r in rules]
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sportsman.core.models import Sport
-from sportsman.facilities import geo, hours, selectors
+from sportsman.facilities import geo, hours
 from sportsman.facilities.api.facilities import FacilityPageOut
 from sportsman.facilities.hours import LOCAL_TZ
 from sportsman.facilities.models import (
@@ -174,7 +174,7 @@ def test_the_lean_search_finds_what_a_brute_force_reading_finds(tree, seed):
             assert [s["slug"] for s in item["sports"]] == sorted(
                 f.sports.values_list("slug", flat=True))
             assert [(r["weekday"], r["opens"], r["closes"]) for r in item["hours"]] == [
-                (r.weekday, selectors.hhmm(r.opens), selectors.hhmm(r.closes))
+                (r.weekday, hours.hhmm(r.opens), hours.hhmm(r.closes))
                 for r in f.opening_rules.order_by("weekday", "opens")]
             assert (item["is_free"], item["status"], item["capacity"], item["region_id"]) == (
                 f.is_free, f.status, f.capacity, f.region_id)
