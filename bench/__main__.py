@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import platform
@@ -489,11 +490,24 @@ TARGETS: list[tuple[str, tuple[str, ...], str, float]] = [
 ]
 
 
+# Parts kept in a module of their own: ``bench.<name>.measure_all(var_dir, template, env_for,
+# log=...)`` returns the figures under ``doc[name]``; the module's ``TARGETS`` join the table.
+APP_PARTS = ("groups", "events")
+PARTS = ("seed", "http", "regions", "facilities", "booking", "activity", "cockpit", *APP_PARTS)
+
+
+def all_targets() -> list[tuple[str, tuple[str, ...], str, float]]:
+    out = list(TARGETS)
+    for name in APP_PARTS:
+        out += importlib.import_module(f"bench.{name}").TARGETS
+    return out
+
+
 def verdicts(doc: dict) -> list[dict]:
     """Each target of the table with this run's figure and whether it is met (None: the part
     was not run or did not produce the figure)."""
     out = []
-    for name, path, kind, target in TARGETS:
+    for name, path, kind, target in all_targets():
         value = _at(doc, *path)
         met = None if not isinstance(value, int | float) else (
             value >= target if kind == "min" else value <= target)
@@ -506,14 +520,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only",
-                        default="seed,http,regions,facilities,booking,activity,cockpit",
-                        help="comma-separated parts: seed, http, regions, facilities, booking, "
-                             "activity, cockpit")
+                        default=",".join(PARTS),
+                        help="comma-separated parts: " + ", ".join(PARTS))
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per figure")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
-    unknown = parts - {"seed", "http", "regions", "facilities", "booking", "activity", "cockpit"}
+    unknown = parts - set(PARTS)
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     started = time.perf_counter()
@@ -531,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
             doc["http"] = measure_http(var_dir, database, seconds=args.seconds,
                                        connections=args.connections, scripts=var_dir)
         template = var_dir / "empty.sqlite3"
-        if parts & {"regions", "facilities", "booking", "activity", "cockpit"}:
+        if parts - {"seed", "http"}:
             log("migrating an empty database for the scratch copies")
             _manage(_env(var_dir, template), "migrate", "--noinput", "-v0")
             _db_size(template)  # checkpoint: the copies start complete
@@ -548,6 +561,11 @@ def main(argv: list[str] | None = None) -> int:
                                                    lambda db: _env(var_dir, db), log=log)
         if "cockpit" in parts:
             doc["cockpit"] = measure_cockpit(var_dir, template)
+        for name in APP_PARTS:
+            if name in parts:
+                module = importlib.import_module(f"bench.{name}")
+                doc[name] = module.measure_all(var_dir, template, lambda db: _env(var_dir, db),
+                                               log=log)
         if "regions" in parts:
             doc["regions"] = measure_regions(var_dir, template)
             server = _postgres_server()

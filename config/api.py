@@ -150,7 +150,9 @@ def _register_routers() -> None:
     from sportsman.activity.api_records import router as records_router
     from sportsman.cockpit.api import routers as cockpit_routers
     from sportsman.core.api import router as core_router
+    from sportsman.events.api import routers as events_routers
     from sportsman.facilities.api import routers as facilities_routers
+    from sportsman.groups.api import routers as groups_routers
     from sportsman.notifications.api import router as notifications_router
     from sportsman.regions.api import roles_router
     from sportsman.regions.api import router as regions_router
@@ -167,6 +169,10 @@ def _register_routers() -> None:
     api.add_router("/", inactivity_router)
     api.add_router("/", records_router)
     for router in rewards_routers():
+        api.add_router("/", router)
+    for router in groups_routers():
+        api.add_router("/", router)
+    for router in events_routers():
         api.add_router("/", router)
     for router in cockpit_routers():
         api.add_router("/", router)

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "sportsman.facilities",
     "sportsman.activity",
     "sportsman.rewards",
+    "sportsman.groups",
+    "sportsman.events",
     "sportsman.cockpit",
 ]
 

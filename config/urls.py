@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("sportsman.facilities.urls")),
     path("activity/", include("sportsman.activity.urls")),
     path("rewards/", include("sportsman.rewards.urls")),
+    path("groups/", include("sportsman.groups.urls")),
+    path("events/", include("sportsman.events.urls")),
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("", include("sportsman.core.urls")),
 ]

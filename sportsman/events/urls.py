@@ -1,0 +1,7 @@
+"""Events pages."""
+
+from django.urls import URLPattern
+
+app_name = "events"
+
+urlpatterns: list[URLPattern] = []
