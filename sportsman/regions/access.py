@@ -50,6 +50,7 @@ class Perm(StrEnum):
     SUPERVISION = "cockpit.supervision"
     ASSESS = "cockpit.assess"
     INDEX_CONFIG = "cockpit.index"
+    GROUP_MANAGE = "groups.manage"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -87,6 +88,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.ASSESS: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN}),
     # The composite sports index: its indicators and weights (city staff).
     Perm.INDEX_CONFIG: frozenset({Role.CITY_ADMIN}),
+    # Sports groups of a subtree: approving new groups, reports from their spaces, the creation
+    # rule of a region, and confirming the year's star groups.
+    Perm.GROUP_MANAGE: _ADMINS,
 }
 
 
