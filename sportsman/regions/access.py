@@ -50,6 +50,7 @@ class Perm(StrEnum):
     SUPERVISION = "cockpit.supervision"
     ASSESS = "cockpit.assess"
     INDEX_CONFIG = "cockpit.index"
+    EVENT_MANAGE = "events.manage"
     GROUP_MANAGE = "groups.manage"
 
 
@@ -91,6 +92,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # Sports groups of a subtree: approving new groups, reports from their spaces, the creation
     # rule of a region, and confirming the year's star groups.
     Perm.GROUP_MANAGE: _ADMINS,
+    # Events of a subtree: create, file, publish, edit and cancel them; their registrations,
+    # check-in scans, results and qualifiers.
+    Perm.EVENT_MANAGE: _ADMINS,
 }
 
 
