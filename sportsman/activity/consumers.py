@@ -71,3 +71,42 @@ def restore_in_rankings(event: DomainEvent) -> None:
     from sportsman.activity.rankings import resync
 
     resync(user_id=int(event.payload["user_id"]))
+
+
+GROUP_ACTIVITY_FINISHED = "groups.activity_finished"
+
+
+def sessions_from_group_activity(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """A finished group activity: one verified session per attendee, keyed
+    ``group:<activity id>:<user id>``."""
+    start = dt.datetime.fromisoformat(payload["started_at"])
+    end = dt.datetime.fromisoformat(payload["ended_at"])
+    return [{"user_id": int(user_id), "source": Source.GROUP,
+             "source_key": f"group:{int(payload['activity_id'])}:{int(user_id)}",
+             "sport_id": payload.get("sport_id"), "started_at": start, "ended_at": end,
+             "facility_id": payload.get("facility_id"), "verified": True}
+            for user_id in payload.get("attendees", [])]
+
+
+@consumer(GROUP_ACTIVITY_FINISHED, name="activity.record_group_activity")
+def record_group_activity(event: DomainEvent) -> None:
+    for session in sessions_from_group_activity(event.payload):
+        record_session(**session)
+
+
+@consumer("events.attended", name="activity.record_event")
+def record_event(event: DomainEvent) -> None:
+    """A check-in at an offline event: one verified session per person on the registration
+    (the registrant keyed ``event:<registration id>``, other team members
+    ``event:<registration id>:<user id>``), over the event's time (at most four hours)."""
+    payload = event.payload
+    registration_id = int(payload["registration_id"])
+    started = dt.datetime.fromisoformat(payload["started_at"])
+    ended = dt.datetime.fromisoformat(payload["ended_at"])
+    registrant = int(payload["user_id"])
+    for user_id in dict.fromkeys([registrant, *map(int, payload.get("user_ids") or [])]):
+        key = (f"event:{registration_id}" if user_id == registrant
+               else f"event:{registration_id}:{user_id}")
+        record_session(user_id=user_id, source=Source.EVENT, source_key=key,
+                       sport_id=payload.get("sport_id"), started_at=started, ended_at=ended,
+                       facility_id=payload.get("facility_id"), verified=True)

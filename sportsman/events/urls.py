@@ -1,7 +1,7 @@
-"""Events pages."""
+"""Events pages (resident and staff console)."""
 
-from django.urls import URLPattern
+from sportsman.events.views import console, public
 
 app_name = "events"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*public.urlpatterns, *console.urlpatterns]

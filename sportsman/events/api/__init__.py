@@ -6,4 +6,6 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    return []
+    from sportsman.events.api import events, staff
+
+    return [events.router, staff.router]
