@@ -257,13 +257,13 @@ def clean_answers(form_fields: list[dict[str, Any]], answers: Any) -> dict[str, 
     for key, spec in known.items():
         value = answers.get(key)
         if value is None or value == "":
-            if spec["required"]:
+            if spec.get("required"):
                 problems[f"answers.{key}"] = [_("This question must be answered.")]
             continue
-        kind = spec["type"]
+        kind = spec.get("type", "text")
         if kind == "text" and isinstance(value, str) and len(value) <= 200:
             out[key] = value.strip()
-        elif _fits(kind, value, spec["choices"]):
+        elif _fits(kind, value, spec.get("choices") or []):
             out[key] = value
         else:
             problems[f"answers.{key}"] = [_("Not a valid answer to this question.")]
