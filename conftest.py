@@ -54,10 +54,12 @@ def _fast_hashing(settings):
 def _clear_cache():
     from django.core.cache import cache
 
+    from sportsman.core import wording
     from sportsman.facilities.selectors import forget_sports
 
     cache.clear()
     forget_sports()
+    wording.forget()
     yield
     cache.clear()
 

@@ -24,6 +24,7 @@ django.setup()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
@@ -176,7 +177,10 @@ class WsgiBridge:
 
 
 http_application = WsgiBridge(get_wsgi_application(), threads=settings.WEB_THREADS)
-websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+# Sockets authenticate with the session cookie, so a page of another site must not open one in
+# a visitor's name: the Origin must be one of ALLOWED_HOSTS.
+websocket_application = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 async def application(scope: dict, receive: Any, send: Any) -> None:

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from sportsman.groups.routing import websocket_urlpatterns as groups_routes
+
+websocket_urlpatterns: list[URLPattern] = [*groups_routes]

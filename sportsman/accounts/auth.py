@@ -96,3 +96,18 @@ def revoke_token(raw: str) -> bool:
 
     return bool(ApiToken.objects.filter(key_hash=_token_hash(raw), revoked_at__isnull=True)
                 .update(revoked_at=timezone.now()))
+
+
+def optional_user(request: Any) -> Any:
+    """For public API operations (``auth=None``) that show more to a member: the user of the
+    session or of a bearer token if there is one (set on the request), else the anonymous user."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        found = user_for_token(header[7:].strip())
+        if found is not None:
+            request.user = found
+            return found
+    return user

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -40,6 +39,7 @@ from sportsman.core import audit, crypto
 from sportsman.core.errors import DomainError, InvalidInput, NotFound, Throttled
 from sportsman.core.events import publish
 from sportsman.core.models import AuditEntry
+from sportsman.core.throttle import Limit, wait_seconds
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Level, Region
 
@@ -85,12 +85,6 @@ CURRENT_CONSENT_VERSION = "1"
 REQUIRED_CONSENTS = (Consent.Purpose.TERMS, Consent.Purpose.PRIVACY)
 
 
-@dataclass(frozen=True)
-class Limit:
-    count: int
-    window: timedelta
-
-
 SMS_PER_PHONE = (Limit(1, timedelta(seconds=60)), Limit(5, timedelta(hours=1)))
 SMS_PER_IP = (Limit(20, timedelta(hours=1)),)
 LOGIN_FAILURES_PER_PHONE = Limit(5, timedelta(minutes=15))
@@ -119,18 +113,6 @@ def normalise_phone(phone: str) -> str:
 def _code_hash(phone_hash: str, code: str) -> str:
     # Keyed: a leaked table does not let anyone try the million possible codes offline.
     return crypto.keyed_hash(f"{phone_hash}:{code}", purpose="sms-code")
-
-
-def _over(qs: models.QuerySet, time_field: str, limit: Limit, now: datetime) -> int | None:
-    """Seconds to wait when the rows of ``qs`` inside the window leave no room for one more
-    under ``limit``; ``None`` when there is room."""
-    times = list(qs.filter(**{f"{time_field}__gt": now - limit.window})
-                 .order_by(time_field).values_list(time_field, flat=True))
-    if len(times) < limit.count:
-        return None
-    # one more fits once all but (count - 1) of these rows have left the window
-    freeing = times[len(times) - limit.count]
-    return max(1, int((freeing + limit.window - now).total_seconds()) + 1)
 
 
 def _lock_throttle_keys(*keys: str) -> None:
@@ -210,10 +192,10 @@ def request_sms_code(*, phone: str, purpose: str, ip: str | None) -> None:
     with transaction.atomic():
         _lock_throttle_keys(f"sms:phone:{phone_hash}", *([f"sms:ip:{ip}"] if ip else []))
         now = timezone.now()
-        waits = [_over(SmsCode.objects.filter(phone_hash=phone_hash), "created_at", lim, now)
+        waits = [wait_seconds(SmsCode.objects.filter(phone_hash=phone_hash), "created_at", lim, now)
                  for lim in SMS_PER_PHONE]
         if ip:
-            waits += [_over(SmsCode.objects.filter(ip=ip), "created_at", lim, now)
+            waits += [wait_seconds(SmsCode.objects.filter(ip=ip), "created_at", lim, now)
                       for lim in SMS_PER_IP]
         refused = [w for w in waits if w is not None]
         if refused:
@@ -334,9 +316,9 @@ def _login_throttle(*, phone_hash: str, ip: str | None, now: datetime) -> int | 
     mine = LoginAttempt.objects.filter(phone_hash=phone_hash, outcome__in=counted)
     if last_ok is not None:  # a success wipes the slate for the number (not for the IP)
         mine = mine.filter(at__gt=last_ok)
-    waits = [_over(mine, "at", lim, now)]
+    waits = [wait_seconds(mine, "at", lim, now)]
     if ip:
-        waits.append(_over(LoginAttempt.objects.filter(ip=ip, outcome__in=counted), "at",
+        waits.append(wait_seconds(LoginAttempt.objects.filter(ip=ip, outcome__in=counted), "at",
                            LOGIN_FAILURES_PER_IP, now))
     refused = [w for w in waits if w is not None]
     return max(refused) if refused else None

@@ -164,3 +164,16 @@ class Sport(models.Model):
         from django.utils.translation import get_language
 
         return self.name_zh if (get_language() or "zh").startswith("zh") else self.name_en
+
+
+class SensitiveWord(models.Model):
+    """A word or phrase residents' writing may not contain (posts, comments, chat, names …),
+    kept by city staff; matched case-insensitively anywhere in the text (``core.wording``)."""
+
+    word = models.CharField(max_length=40, unique=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,7 +1,8 @@
-"""Groups pages."""
+"""Group pages: residents' (finding, a group's space, chat and activities, star groups) and the
+staff console's section."""
 
-from django.urls import URLPattern
+from sportsman.groups.views import console, resident
 
 app_name = "groups"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [*console.urlpatterns, *resident.urlpatterns]

@@ -72,6 +72,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_cockpit": access.has_anywhere(Perm.COCKPIT_VIEW),
         "can_supervision": access.has_anywhere(Perm.SUPERVISION),
         "can_assess": access.has_anywhere(Perm.ASSESS),
+        "can_groups": access.has_anywhere(Perm.GROUP_MANAGE),
     })
     return render(request, template, context)
 

@@ -6,4 +6,6 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    return []
+    from sportsman.groups.api import activities, groups, space
+
+    return [activities.router, groups.router, space.router]
