@@ -48,10 +48,12 @@ def html(reg: Registration) -> str:
         "day": local(event.starts_at).strftime("%Y-%m-%d")})
 
 
-def pdf(reg: Registration) -> bytes:
-    """The certificate of ``reg`` (``no_certificate`` before they took part)."""
+def pdf(reg: Registration, *, uncompressed: bool = False) -> bytes:
+    """The certificate of ``reg`` (``no_certificate`` before they took part); ``uncompressed``
+    for tests that read the embedded fonts."""
     from weasyprint import HTML
 
     if not can_have(reg):
         raise NoCertificate()
-    return HTML(string=html(reg), url_fetcher=_no_fetching).write_pdf()
+    return HTML(string=html(reg), url_fetcher=_no_fetching).write_pdf(
+        uncompressed_pdf=uncompressed)
