@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit, crypto
@@ -464,8 +464,8 @@ def update_event(*, actor: Any, event_id: int, request: Any = None,
                      request=request, data={"fields": sorted(changes)})
         if moved and event.status == EventStatus.PUBLISHED:
             _notify_registrants_on_commit(
-                event, title=_g("Event changed: %(title)s") % {"title": event.title},
-                body=_g("The time or place has changed. Now: %(when)s, %(where)s.")
+                event, title=gettext("Event changed: %(title)s") % {"title": event.title},
+                body=gettext("The time or place has changed. Now: %(when)s, %(where)s.")
                 % {"when": local_text(event.starts_at), "where": where_text(event)},
                 dedupe_key=f"event:{event.pk}:changed:{int(now.timestamp())}")
     return event
@@ -511,8 +511,8 @@ def cancel_event(*, actor: Any, event_id: int, reason: str = "", request: Any = 
         audit.record(actor=actor, action="event.cancel", obj=event, region=event.region,
                      request=request, data={"reason": reason})
         _notify_registrants_on_commit(
-            event, title=_g("Event cancelled: %(title)s") % {"title": event.title},
-            body=reason or _g("The organiser has cancelled this event."),
+            event, title=gettext("Event cancelled: %(title)s") % {"title": event.title},
+            body=reason or gettext("The organiser has cancelled this event."),
             dedupe_key=f"event:{event.pk}:cancelled", waitlist=True)
     return event
 
@@ -567,15 +567,15 @@ def eligibility_problems(event: Event, user: Any, *, home_path: str | None = Non
     if event.age_min is not None or event.age_max is not None:
         age = age_at(user, event)
         if age is None:
-            out.append(("age_unknown", _g("Add your birth year to your profile.")))
+            out.append(("age_unknown", gettext("Add your birth year to your profile.")))
         elif (event.age_min is not None and age < event.age_min) or (
                 event.age_max is not None and age > event.age_max):
-            out.append(("age", _g("Open to ages %(low)s to %(high)s.")
+            out.append(("age", gettext("Open to ages %(low)s to %(high)s.")
                         % {"low": event.age_min if event.age_min is not None else 0,
                            "high": event.age_max if event.age_max is not None else "∞"}))
     if event.sex and user.sex != event.sex:
-        out.append(("sex", _g("Open to women only.") if event.sex == "F"
-                    else _g("Open to men only.")))
+        out.append(("sex", gettext("Open to women only.") if event.sex == "F"
+                    else gettext("Open to men only.")))
     if event.eligible_region_id is not None:
         if home_path is None and user.home_community_id:
             home_path = (Region.objects.filter(pk=user.home_community_id)
@@ -583,9 +583,9 @@ def eligibility_problems(event: Event, user: Any, *, home_path: str | None = Non
         region_path = (Region.objects.filter(pk=event.eligible_region_id)
                        .values_list("path", flat=True).first()) or "-"
         if not home_path or not home_path.startswith(region_path):
-            out.append(("region", _g("Open to residents of a region you do not live in.")))
+            out.append(("region", gettext("Open to residents of a region you do not live in.")))
     if event.qualifiers_only:
-        out.append(("qualifiers_only", _g("Only qualifiers of the earlier rounds take part.")))
+        out.append(("qualifiers_only", gettext("Only qualifiers of the earlier rounds take part.")))
     return out
 
 
@@ -603,7 +603,7 @@ def _roster(actor: Any, event: Event, members: Iterable[dict[str, Any]] | None
     phone number that finds their account (one query for all)."""
     User = get_user_model()
     rows = list(members or [])
-    captain = {"name": actor.nickname or _g("Captain"), "user_id": actor.pk}
+    captain = {"name": actor.nickname or gettext("Captain"), "user_id": actor.pk}
     phones = {crypto.keyed_hash(str(m["phone"])): i for i, m in enumerate(rows)
               if m.get("phone")}
     found = dict(User.objects.filter(phone_hash__in=list(phones), is_active=True)
@@ -742,8 +742,8 @@ def _promote_waitlist(event_id: int, now: dt.datetime) -> Registration | None:
         if Registration.objects.filter(pk=pk, status=RegStatus.WAITLISTED).update(
                 status=RegStatus.REGISTERED, from_waitlist=True, updated_at=now):
             title = Event.objects.filter(pk=event_id).values_list("title", flat=True).first()
-            _notify_on_commit([user_id], title=_g("A place opened up: you are registered"),
-                              body=_g("You got a place from the waitlist of %(title)s.")
+            _notify_on_commit([user_id], title=gettext("A place opened up: you are registered"),
+                              body=gettext("You got a place from the waitlist of %(title)s.")
                               % {"title": title}, link=reverse("events:mine"),
                               dedupe_key=f"registration:{pk}:promoted",
                               data={"registration_id": pk, "event_id": event_id})
@@ -882,9 +882,9 @@ def mark_qualifiers(*, actor: Any, event_id: int, registration_ids: list[int],
                      request=request, data={"qualifiers": [r.pk for r in regs],
                                             "advanced": [r.pk for r in advanced]})
         for nxt in advanced:
-            _notify_on_commit([nxt.user_id], title=_g("You qualified for %(title)s")
+            _notify_on_commit([nxt.user_id], title=gettext("You qualified for %(title)s")
                               % {"title": parent.title},
-                              body=_g("You are registered for the next round on %(when)s.")
+                              body=gettext("You are registered for the next round on %(when)s.")
                               % {"when": local_text(parent.starts_at)},
                               link=reverse("events:detail", args=[parent.pk]),
                               dedupe_key=f"registration:{nxt.pk}:qualified",
@@ -915,7 +915,7 @@ def local_text(at: dt.datetime) -> str:
 
 def where_text(event: Event) -> str:
     if event.is_online:
-        return _g("online")
+        return gettext("online")
     if event.facility_id is not None and event.facility is not None:
         return event.facility.name
     return event.place or "—"
