@@ -189,7 +189,7 @@ def signups(request: HttpRequest, activity_id: int):
     return [signup_out(s) for s in a.signups.order_by("id")[:1000]]
 
 
-@router.post("/group-activities/check-in", response=SignupOut)
+@router.post("/group-check-ins", response=SignupOut)
 @for_self
 @idempotent
 def check_in(request: HttpRequest, data: CheckInIn):

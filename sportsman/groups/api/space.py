@@ -153,7 +153,7 @@ def posts(request: HttpRequest, group_id: int, query: Query[PostsQuery]):
 @for_self
 @idempotent
 def create_post(request: HttpRequest, group_id: int, text: Form[str],
-                notice: Form[bool] = False, photos: File[list[UploadedFile]] | None = None):
+                notice: Form[bool] = False, photos: File[list[UploadedFile]] = None):  # type: ignore[assignment]
     """Post text with up to nine photos (each JPEG/PNG/WebP up to 5 MB, stored re-encoded
     without EXIF). ``notice`` pins it (leader and administrators). Refusals: ``not_member``,
     ``muted``, ``sensitive_words``, ``too_many_photos``, ``photo_invalid``,

@@ -19,6 +19,11 @@ def resident(tree: Any, region: Any = None, **extra: Any) -> Any:
 def make_group(tree: Any, *, region: Any = None, leader: Any = None, members: int = 0,
                name: str = "长纤塘健步走", sport: str = "square-dance", policy: str = "open",
                **extra: Any) -> Group:
+    from sportsman.core.models import Sport
+
+    # transaction tests flush the catalogue the migrations seed
+    Sport.objects.get_or_create(slug=sport, defaults={"name_zh": sport, "name_en": sport,
+                                                      "family": "other"})
     leader = leader or resident(tree, region, nickname="队长")
     group = services.create_group(actor=leader, name=name, sport=sport, join_policy="open",
                                   **extra)
