@@ -73,6 +73,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_supervision": access.has_anywhere(Perm.SUPERVISION),
         "can_assess": access.has_anywhere(Perm.ASSESS),
         "can_groups": access.has_anywhere(Perm.GROUP_MANAGE),
+        "can_events": access.has_anywhere(Perm.EVENT_MANAGE),
     })
     return render(request, template, context)
 

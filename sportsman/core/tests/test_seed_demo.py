@@ -46,7 +46,14 @@ def _wipe() -> None:
     Assessment.objects.update(supersedes=None)
     for cockpit_model in (SupervisionTask, Assessment, IndexConfig, MonthlyReport):
         cockpit_model.objects.all().delete()
-    for model in (Voucher, VoucherCampaign, RewardOrder, Reward, Merchant):
+    from sportsman.events.models import Event
+    from sportsman.groups.models import Group, StarGroup
+
+    while Event.objects.exists():  # the rounds of a cascade protect their parents: leaves first
+        Event.objects.exclude(pk__in=Event.objects.filter(parent__isnull=False)
+                              .values("parent_id")).delete()
+    for model in (StarGroup, Group, Event, Voucher, VoucherCampaign, RewardOrder, Reward,
+                  Merchant):
         model.objects.all().delete()
     PointEntry.objects.filter(reverses__isnull=False).delete()
     Visit.objects.all().delete()
