@@ -10,9 +10,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sportsman.core.models import TimeStampedModel
+
+class Stamped(models.Model):
+    """Created and updated times; ``created_at`` is a default, not ``auto_now_add``, so that
+    imported and demo history keeps its own times."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
 
 
 class GroupStatus(models.TextChoices):
@@ -28,7 +38,7 @@ class JoinPolicy(models.TextChoices):
     INVITATION = "invitation", _("by invitation link")
 
 
-class Group(TimeStampedModel):
+class Group(Stamped):
     name = models.CharField(_("name"), max_length=40)
     sport = models.ForeignKey("core.Sport", on_delete=models.PROTECT, related_name="groups")
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="groups")
@@ -100,7 +110,7 @@ class Membership(models.Model):
                                   default=Visibility.MEMBERS)
     muted_until = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(null=True, blank=True)
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(default=timezone.now)
     # The last chat message this member has read (for unread counts).
     last_read_message_id = models.BigIntegerField(default=0)
 
@@ -113,7 +123,7 @@ class Membership(models.Model):
         return f"{self.user_id}@{self.group_id}"
 
 
-class Post(TimeStampedModel):
+class Post(Stamped):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                related_name="group_posts")
@@ -144,7 +154,7 @@ class PostPhoto(models.Model):
         return f"{self.post_id}#{self.position}"
 
 
-class Comment(TimeStampedModel):
+class Comment(Stamped):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comment_rows")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                related_name="group_comments")
@@ -159,7 +169,7 @@ class Like(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="like_rows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="like_once")]
@@ -177,7 +187,7 @@ class ChatMessage(models.Model):
                                related_name="+")
     client_id = models.CharField(max_length=64)
     text = models.TextField(max_length=1000)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -195,7 +205,7 @@ class ReportStatus(models.TextChoices):
     DISMISSED = "dismissed", _("dismissed")
 
 
-class Report(TimeStampedModel):
+class Report(Stamped):
     """A member's report of a post, comment or message to the staff of the group's region."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="reports")
@@ -234,7 +244,7 @@ class ActivityStatus(models.TextChoices):
     FINISHED = "finished", _("finished")
 
 
-class GroupActivity(TimeStampedModel):
+class GroupActivity(Stamped):
     """A meetup of a group: at a facility (maybe with one of its slots booked) or a place."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="activities")
@@ -284,7 +294,7 @@ class Signup(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="group_signups")
     status = models.CharField(max_length=10, choices=SignupStatus.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     promoted_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
