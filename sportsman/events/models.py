@@ -39,6 +39,10 @@ class EventStatus(models.TextChoices):
     FINISHED = "finished", _("finished")
 
 
+# What residents see: published events, and the cancelled and finished ones they knew.
+VISIBLE = (EventStatus.PUBLISHED.value, EventStatus.CANCELLED.value, EventStatus.FINISHED.value)
+
+
 class Entry(models.TextChoices):
     INDIVIDUAL = "individual", _("individual")
     TEAM = "team", _("team")
@@ -133,6 +137,8 @@ class Event(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "starts_at"], name="event_status_start"),
             models.Index(fields=["region", "starts_at"], name="event_region_start"),
+            # The list's order: a page walks it and stops after the page (selectors.list_events)
+            models.Index(fields=["starts_at", "id"], name="event_start_id"),
         ]
 
     def __str__(self) -> str:

@@ -1,27 +1,48 @@
-"""Reads of events: the public list (filters, keyset pages, one lean query), a person's
-registrations, an event's registrations for staff, and the QR code of a registration."""
+"""Reads of events: the public list (filters, keyset pages, one lean statement), a person's
+registrations, an event's registrations for staff, and the QR code of a registration.
+
+The list is the hottest public read: plain SQL on the event table walked in (start, id) order on
+the ``event_start_id`` index (so a page stops after ``limit + 1`` rows, whatever the table's
+size, instead of sorting every visible event), the region's name and the sport's slug joined by
+primary key, rows as tuples turned into the listed fields: one statement a page (two with a
+``region`` filter: its path is read first). Built with the ORM the same page cost ~1 ms of query
+compilation and ~1 ms of value conversion per request — more than the SQL itself."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core.errors import InvalidInput
-from sportsman.events.models import LIVE, Event, EventStatus, Registration
-from sportsman.events.services import QR_PREFIX, visible_events
-from sportsman.regions.models import Region, subtree_q
+from sportsman.core.models import Sport
+from sportsman.events.models import LIVE, VISIBLE, Event, EventStatus, Registration
+from sportsman.events.services import QR_PREFIX
+from sportsman.regions.models import Region, path_upper_bound
 
 MAX_PAGE = 100
-LIST_FIELDS = ("id", "title", "level", "region_id", "mode", "status", "entry", "organiser_kind",
-               "organiser_name", "starts_at", "ends_at", "registration_opens_at",
-               "registration_closes_at", "place", "facility_id", "capacity", "registered",
-               "parent_id")
+# An item of the list, in the order of the API's EventItemOut.
+ITEM_FIELDS = ("id", "title", "level", "region_id", "region_name", "sport", "mode", "status",
+               "entry", "organiser_kind", "organiser_name", "starts_at", "ends_at",
+               "registration_opens_at", "registration_closes_at", "place", "facility_id",
+               "capacity", "registered", "places_left", "parent_id")
+
+_EVENT_TABLE = Event._meta.db_table
+_REGION_TABLE = Region._meta.db_table
+_SPORT_TABLE = Sport._meta.db_table
+_SELECT = (
+    "SELECT e.id, e.title, e.level, e.region_id, r.name, s.slug, e.mode, e.status, e.entry,"  # noqa: S608 (our tables; values are parameters)
+    " e.organiser_kind, e.organiser_name, e.starts_at, e.ends_at, e.registration_opens_at,"
+    " e.registration_closes_at, e.place, e.facility_id, e.capacity, e.registered, e.parent_id"
+    f" FROM {_EVENT_TABLE} e INNER JOIN {_REGION_TABLE} r ON r.id = e.region_id"
+    f" LEFT OUTER JOIN {_SPORT_TABLE} s ON s.id = e.sport_id")
 
 
 @dataclass(frozen=True)
@@ -43,47 +64,106 @@ def _decode(cursor: str) -> tuple[dt.datetime, int]:
                            fields={"cursor": [_("Not a valid cursor.")]}) from None
 
 
+def _db_time(value: dt.datetime) -> Any:
+    """A time as the database compares it (SQLite: the naive UTC text Django stores)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A time read by plain SQL as the ORM gives it: aware, in UTC (SQLite hands back the text
+    Django stored, PostgreSQL an aware datetime)."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _subtree_sql(path: str) -> tuple[str, list[Any]]:
+    """regions.subtree_q for the joined region ``r``: a byte range on SQLite, ``LIKE 'prefix%'``
+    on PostgreSQL (paths hold only digits and "/", nothing to escape)."""
+    if connection.vendor == "sqlite":
+        return "(r.path >= %s AND r.path < %s)", [path, path_upper_bound(path)]
+    return "r.path LIKE %s", [f"{path}%"]
+
+
 def list_events(*, level: str | None = None, region_id: int | None = None,
                 sport: str | None = None, upcoming: bool | None = None,
                 mode: str | None = None, status: str | None = None, cursor: str | None = None,
                 limit: int = 20, now: dt.datetime | None = None,
-                base: QuerySet[Event] | None = None) -> Page:
-    """Events by start then id, published ones (and cancelled / finished ones) unless ``base``
-    says otherwise. ``region_id``: events of that region's subtree; ``upcoming``: not yet
-    ended (false: ended). Keyset pages: pass ``next_cursor`` back. One query per page (the
-    region's name and the sport's slug joined, only the listed columns read)."""
+                statuses: Sequence[str] | None = VISIBLE,
+                within: Sequence[str] | None = None) -> Page:
+    """Events by start then id. ``statuses``: those shown (default: what residents see; None:
+    every status, for staff); ``within``: region paths the caller may see (staff scope; None:
+    everywhere, empty: nothing). ``region_id``: events of that region's subtree; ``upcoming``:
+    not yet ended (false: ended). Keyset pages: pass ``next_cursor`` back. One statement per page
+    (two with ``region_id``); items are plain dicts of ``ITEM_FIELDS``."""
     now = now or timezone.now()
     limit = max(1, min(int(limit), MAX_PAGE))
-    qs = base if base is not None else visible_events()
+    where: list[str] = []
+    params: list[Any] = []
+    if statuses is not None:
+        # On SQLite the unary + keeps the planner off the (status, start) index: without
+        # statistics (no ANALYZE) it would read every visible event through it and sort them,
+        # where walking the (start, id) index stops after the page.
+        column = "+e.status" if connection.vendor == "sqlite" else "e.status"
+        where.append(f"{column} IN ({', '.join(['%s'] * len(statuses))})")
+        params += statuses
+    if within is not None:
+        if not within:
+            return Page(items=[], next_cursor=None)
+        parts = [_subtree_sql(path) for path in within]
+        where.append("(" + " OR ".join(sql for sql, _p in parts) + ")")
+        params += [p for _sql, ps in parts for p in ps]
     if level:
-        qs = qs.filter(level=level)
+        where.append("e.level = %s")
+        params.append(level)
     if mode:
-        qs = qs.filter(mode=mode)
+        where.append("e.mode = %s")
+        params.append(mode)
     if status:
-        qs = qs.filter(status=status)
+        where.append("e.status = %s")
+        params.append(status)
     if sport:
-        qs = qs.filter(sport__slug=sport)
+        where.append("s.slug = %s")
+        params.append(sport)
     if region_id is not None:
         path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
         if path is None:
             return Page(items=[], next_cursor=None)
-        qs = qs.filter(subtree_q(path, "region"))
+        sql, ps = _subtree_sql(path)
+        where.append(sql)
+        params += ps
     if upcoming is True:
-        qs = qs.filter(ends_at__gt=now)
+        where.append("e.ends_at > %s")
+        params.append(_db_time(now))
     elif upcoming is False:
-        qs = qs.filter(ends_at__lte=now)
+        where.append("e.ends_at <= %s")
+        params.append(_db_time(now))
     if cursor:
         at, pk = _decode(cursor)
-        qs = qs.filter(Q(starts_at__gt=at) | Q(starts_at=at, id__gt=pk))
-    rows = list(qs.order_by("starts_at", "id")
-                .values(*LIST_FIELDS, region_name=F("region__name"), sport_slug=F("sport__slug"))
-                [: limit + 1])
-    for row in rows:
-        row["sport"] = row.pop("sport_slug")
-        row["places_left"] = max(row["capacity"] - row["registered"], 0)
+        # (start, id) after the cursor, spelt so the start bounds the index range
+        where.append("e.starts_at >= %s AND (e.starts_at > %s OR e.id > %s)")
+        params += [_db_time(at), _db_time(at), pk]
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") \
+        + " ORDER BY e.starts_at, e.id LIMIT %s"
+    with connection.cursor() as db:
+        db.execute(sql, [*params, limit + 1])
+        rows = db.fetchall()
+    items = []
+    for (pk, title, lvl, region, region_name, slug, md, st, entry, organiser_kind,
+         organiser_name, starts, ends, opens, closes, place, facility, capacity, registered,
+         parent) in rows[:limit]:
+        items.append({
+            "id": pk, "title": title, "level": lvl, "region_id": region,
+            "region_name": region_name, "sport": slug, "mode": md, "status": st,
+            "entry": entry, "organiser_kind": organiser_kind, "organiser_name": organiser_name,
+            "starts_at": _aware(starts), "ends_at": _aware(ends),
+            "registration_opens_at": _aware(opens), "registration_closes_at": _aware(closes),
+            "place": place, "facility_id": facility, "capacity": capacity,
+            "registered": registered, "places_left": max(capacity - registered, 0),
+            "parent_id": parent})
     if len(rows) > limit:
-        return Page(items=rows[:limit], next_cursor=_cursor(rows[limit - 1]))
-    return Page(items=rows, next_cursor=None)
+        return Page(items=items, next_cursor=_cursor(items[-1]))
+    return Page(items=items, next_cursor=None)
 
 
 def my_registrations(user: Any, *, when: str = "upcoming",

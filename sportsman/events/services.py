@@ -37,6 +37,7 @@ from sportsman.core.events import publish
 from sportsman.events.models import (
     HOLDS_PLACE,
     LIVE,
+    VISIBLE,
     ChallengeMetric,
     Entry,
     Event,
@@ -148,8 +149,7 @@ def _valid_id(value: int) -> bool:
 
 def visible_events() -> QuerySet[Event]:
     """Events residents may see: published, and the cancelled and finished ones they knew."""
-    return Event.objects.filter(status__in=[EventStatus.PUBLISHED, EventStatus.CANCELLED,
-                                            EventStatus.FINISHED])
+    return Event.objects.filter(status__in=VISIBLE)
 
 
 def get_public_event(event_id: int) -> Event:

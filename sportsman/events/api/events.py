@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
 from sportsman.events import certificates, challenge, ical, selectors, services
-from sportsman.events.api.common import event_out, registration_out
+from sportsman.events.api.common import event_out, page_response, registration_out
 from sportsman.events.api.schemas import EventOut, EventPageOut, RegistrationOut
 from sportsman.events.models import Mode
 from sportsman.regions.access import for_self, public
@@ -87,7 +87,7 @@ def list_events(request: HttpRequest, params: Query[EventsQuery]):
     page = selectors.list_events(level=params.level, region_id=params.region, sport=params.sport,
                                  upcoming=params.upcoming, mode=params.mode,
                                  cursor=params.cursor, limit=params.limit)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+    return page_response(page)
 
 
 @router.get("/events/{event_id}", response=EventOut, auth=None)

@@ -14,7 +14,7 @@ from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
 from sportsman.core.uploads import PHOTO_MAX_BYTES, too_large
 from sportsman.events import selectors, services
-from sportsman.events.api.common import event_out
+from sportsman.events.api.common import event_out, page_response
 from sportsman.events.api.events import EventsQuery
 from sportsman.events.api.schemas import EventOut, EventPageOut, FormFieldIn
 from sportsman.regions.access import Perm, access_for, scoped
@@ -140,12 +140,12 @@ def _detail(request: HttpRequest, event_id: int) -> dict[str, Any]:
 @scoped(Perm.EVENT_MANAGE)
 def staff_list(request: HttpRequest, params: Query[EventsQuery]):
     """Events of my regions, every status (drafts and filed ones too)."""
-    base = access_for(request).scope(services.Event.objects.all(), Perm.EVENT_MANAGE)
+    within = [g.path for g in access_for(request).roots(Perm.EVENT_MANAGE)]
     page = selectors.list_events(level=params.level, region_id=params.region,
                                  sport=params.sport, upcoming=params.upcoming,
                                  mode=params.mode, cursor=params.cursor, limit=params.limit,
-                                 base=base)
-    return {"items": page.items, "next_cursor": page.next_cursor}
+                                 statuses=None, within=within)
+    return page_response(page)
 
 
 @router.post("/staff/events", response={201: EventOut})

@@ -146,8 +146,9 @@ def console_list(request: HttpRequest) -> HttpResponse:
     state = console_state(request)
     status = request.GET.get("status") if request.GET.get("status") in EventStatus.values \
         else None
-    base = access_for(request).scope(services.Event.objects.all(), Perm.EVENT_MANAGE)
-    page = selectors.list_events(base=base, status=status, region_id=state.region.pk,
+    within = [g.path for g in access_for(request).roots(Perm.EVENT_MANAGE)]
+    page = selectors.list_events(statuses=None, within=within, status=status,
+                                 region_id=state.region.pk,
                                  cursor=request.GET.get("cursor") or None, limit=50)
     return _render(request, "events/console/list.html", state, SECTION, page=page,
                    status=status, statuses=EventStatus.choices)
