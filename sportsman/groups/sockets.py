@@ -1,7 +1,8 @@
 """The group chat socket: ``/ws/groups/<id>/chat/``.
 
-Only active members of the group connect (others are closed with 4403, a visitor who is not
-logged in with 4401). Frames are JSON:
+Only active members of the group connect: others are closed at once with 4403, a visitor who is
+not logged in with 4401 (after the handshake, so that a browser learns the code); they never
+join the group's layer group. Frames are JSON:
 
 - client → ``{"type": "send", "client_id": "...", "text": "..."}``: stored (``chat.send``), then
   ``{"type": "ack", "client_id", "message"}`` to the sender and ``{"type": "message", ...}`` to
@@ -113,10 +114,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         self.group_id = int(self.scope["url_route"]["kwargs"]["group_id"])
         self.layer_group = chat.layer_group(self.group_id)
+        # A refusal is an accept followed at once by a close with its code: a close before the
+        # accept reaches a browser as a failed handshake (1006), without the reason.
         if user is None or not user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
         if not await self._is_member(user):
+            await self.accept()
             await self.close(code=CLOSE_NOT_MEMBER)
             return
         self.seen: deque[int] = deque(maxlen=SEEN)

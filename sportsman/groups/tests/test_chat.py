@@ -106,13 +106,17 @@ def test_non_members_visitors_and_other_sites_cannot_connect(tree):
     outsider, anonymous = _login(resident(tree)), _login()
     elsewhere = _login(leader_of(group), origin=b"https://evil.example")
 
+    async def refused_with(headers) -> int:
+        ws = _socket(group, headers)
+        assert (await ws.connect())[0]
+        closed = await ws.receive_output(timeout=5)
+        assert closed["type"] == "websocket.close"
+        assert await ws.receive_nothing(timeout=0.2)
+        return closed["code"]
+
     async def scenario():
-        ws = _socket(group, outsider)
-        connected, code = await ws.connect()
-        assert not connected and code == 4403
-        anon = _socket(group, anonymous)
-        connected, code = await anon.connect()
-        assert not connected and code == 4401
+        assert await refused_with(outsider) == 4403
+        assert await refused_with(anonymous) == 4401
         foreign = _socket(group, elsewhere)
         connected, _code = await foreign.connect()
         assert not connected

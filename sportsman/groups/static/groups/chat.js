@@ -22,6 +22,7 @@
   var closedOnPurpose = false;
 
   function saveOutbox() {
+    root.dataset.outbox = String(outbox.length);
     try { sessionStorage.setItem(storeKey, JSON.stringify(outbox)); } catch (e) { /* private mode */ }
   }
 
@@ -128,10 +129,15 @@
   // For tests and for a phone coming back from the background: drop the connection (it comes
   // back by itself and catches up).
   window.sportsmanChat = {
-    drop: function () { closedOnPurpose = true; if (socket) { socket.close(); } },
+    drop: function () {
+      closedOnPurpose = true;
+      root.dataset.state = "closing";
+      if (socket) { socket.close(); }
+    },
     outbox: function () { return outbox.slice(); },
     state: function () { return root.dataset.state; }
   };
   outbox.forEach(function (m) { render({client_id: m.client_id, text: m.text, sender_id: me, sender: ""}); });
+  root.dataset.outbox = String(outbox.length);
   connect();
 }());
