@@ -4,7 +4,9 @@ check-ins and results, the coming weeks' open for registration — plus online c
 one cascade: the city's games final with a round in every district and a heat in the first
 towns of each, whose qualifiers advanced. Registrations are drawn from residents living in the
 event's subtree. ``small`` makes a few dozen (under a second). Everything is drawn from
-``city.rng("events")``; rows go in with ``bulk_create``.
+``city.rng("events")``; rows go in with ``bulk_create``. The check-ins then become exercise
+records through ``activity.records.record_sessions_in_bulk`` (one call, the live consumer's
+keys).
 """
 
 from __future__ import annotations
@@ -171,6 +173,38 @@ def step_events(city: DemoCity) -> None:
             created_at=event.registration_opens_at + dt.timedelta(days=rng.randint(0, 20)))
     city.made["events"] = Event.objects.count()
     city.made["event_registrations"] = Registration.objects.count()
+    city.made["event_activity_records"] = _record_attendance()
+
+
+def _record_attendance() -> int:
+    """The check-ins of past offline events as exercise sessions, in one bulk call, made as the
+    live consumer ``activity.record_event`` makes them from ``events.attended`` (one verified
+    session per person on the registration, keyed ``event:<registration id>``, other team
+    members ``event:<registration id>:<user id>``, over the event's time capped at four hours):
+    a later replay of a check-in finds its key and records nothing twice."""
+    from sportsman.activity.models import Source
+    from sportsman.activity.records import record_sessions_in_bulk
+    from sportsman.events.models import Mode, Registration, RegStatus
+    from sportsman.events.services import SESSION_CAP
+
+    rows = (Registration.objects.filter(status=RegStatus.CHECKED_IN, event__mode=Mode.OFFLINE)
+            .order_by("pk").values_list("pk", "user_id", "roster", "event__starts_at",
+                                        "event__ends_at", "event__sport_id",
+                                        "event__facility_id"))
+
+    def sessions() -> Any:
+        for pk, registrant, roster, starts, ends, sport_id, facility_id in rows.iterator():
+            # as services.check_in names them in the event's payload
+            members = [int(m["user_id"]) for m in roster or () if m.get("user_id")]
+            ended = min(ends, starts + SESSION_CAP)
+            for user_id in dict.fromkeys([registrant, *(members or [registrant])]):
+                yield {"user_id": user_id, "source": Source.EVENT,
+                       "source_key": (f"event:{pk}" if user_id == registrant
+                                      else f"event:{pk}:{user_id}"),
+                       "sport_id": sport_id, "started_at": starts, "ended_at": ended,
+                       "facility_id": facility_id, "verified": True}
+
+    return record_sessions_in_bulk(sessions())["recorded"]
 
 
 def _rank_and_advance(events: list[Any], cascade: list[tuple[Any, Any]], rng: Any) -> None:
