@@ -139,6 +139,8 @@ class Event(TimeStampedModel):
             models.Index(fields=["region", "starts_at"], name="event_region_start"),
             # The list's order: a page walks it and stops after the page (selectors.list_events)
             models.Index(fields=["starts_at", "id"], name="event_start_id"),
+            # Where the coming events begin (selectors.list_events, upcoming): covering
+            models.Index(fields=["ends_at", "starts_at"], name="event_end_start"),
         ]
 
     def __str__(self) -> str:

@@ -41,7 +41,7 @@ _SELECT = (
     "SELECT e.id, e.title, e.level, e.region_id, r.name, s.slug, e.mode, e.status, e.entry,"  # noqa: S608 (our tables; values are parameters)
     " e.organiser_kind, e.organiser_name, e.starts_at, e.ends_at, e.registration_opens_at,"
     " e.registration_closes_at, e.place, e.facility_id, e.capacity, e.registered, e.parent_id"
-    f" FROM {_EVENT_TABLE} e INNER JOIN {_REGION_TABLE} r ON r.id = e.region_id"
+    f" FROM {_EVENT_TABLE} e{{hint}} INNER JOIN {_REGION_TABLE} r ON r.id = e.region_id"
     f" LEFT OUTER JOIN {_SPORT_TABLE} s ON s.id = e.sport_id")
 
 
@@ -133,8 +133,16 @@ def list_events(*, level: str | None = None, region_id: int | None = None,
         where.append(sql)
         params += ps
     if upcoming is True:
-        where.append("e.ends_at > %s")
-        params.append(_db_time(now))
+        # The coming events are few next to the history: the walk starts at the earliest start
+        # among them, read on the covering end index, not at the first event ever held. Left
+        # alone both planners turn MIN into a walk of the start index filtered by the end —
+        # through the history again: SQLite is told the index, PostgreSQL gets a fence.
+        coming = (f"{_EVENT_TABLE} u INDEXED BY event_end_start WHERE u.ends_at > %s"
+                  if connection.vendor == "sqlite" else
+                  f"(SELECT starts_at FROM {_EVENT_TABLE} WHERE ends_at > %s OFFSET 0) u")  # noqa: S608
+        where.append("e.ends_at > %s AND e.starts_at >= "  # noqa: S608 (our table; values are parameters)
+                     f"(SELECT MIN(u.starts_at) FROM {coming})")
+        params += [_db_time(now), _db_time(now)]
     elif upcoming is False:
         where.append("e.ends_at <= %s")
         params.append(_db_time(now))
@@ -143,7 +151,12 @@ def list_events(*, level: str | None = None, region_id: int | None = None,
         # (start, id) after the cursor, spelt so the start bounds the index range
         where.append("e.starts_at >= %s AND (e.starts_at > %s OR e.id > %s)")
         params += [_db_time(at), _db_time(at), pk]
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") \
+    # The plan, told to SQLite (with or without ANALYZE its planner may start from the regions
+    # and sort every matching event): walk the start index and stop after the page; a region's
+    # subtree is left to the planner (its events through the region index, then sorted).
+    hint = (" INDEXED BY event_start_id"
+            if connection.vendor == "sqlite" and region_id is None and within is None else "")
+    sql = _SELECT.format(hint=hint) + (" WHERE " + " AND ".join(where) if where else "") \
         + " ORDER BY e.starts_at, e.id LIMIT %s"
     with connection.cursor() as db:
         db.execute(sql, [*params, limit + 1])

@@ -155,20 +155,33 @@ def test_the_page_the_resident_sees_takes_one_statement_for_its_events(tree, cli
     assert sum("events_event" in q["sql"] for q in queries) == 1
 
 
-def test_the_default_page_walks_the_start_index_without_sorting(events):
-    with CaptureQueriesContext(connection) as queries:
-        selectors.list_events(limit=20)
-    (query,) = queries.captured_queries
+def _plan(sql: str) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
-            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
-            assert "event_start_id" in plan and "TEMP B-TREE" not in plan, plan
-        else:
-            # a test table is tiny, where a scan and a sort are cheaper (at 10,000 events the
-            # planner walks event_start_id by itself): ask whether an index serves the order
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute("EXPLAIN " + query["sql"])
-            plan = " | ".join(row[0] for row in cursor.fetchall())
-            assert "event_start_id" in plan and "Sort" not in plan, plan
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            return " | ".join(str(row[-1]) for row in cursor.fetchall())
+        # a test table is tiny, where a scan and a sort are cheaper (at 10,000 events the
+        # planner walks event_start_id by itself): ask whether an index serves the order
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql)
+        return " | ".join(row[0] for row in cursor.fetchall())
+
+
+def _page_sql(**filters) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        selectors.list_events(limit=20, **filters)
+    return queries.captured_queries[-1]["sql"]
+
+
+@pytest.mark.parametrize("filters", [{}, {"upcoming": False}, {"upcoming": True},
+                                     {"mode": "offline"}])
+def test_a_page_walks_the_start_index_without_sorting(events, filters):
+    plan = _plan(_page_sql(**filters))
+    assert "event_start_id" in plan and "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def test_the_coming_events_page_starts_at_the_first_coming_event(events):
+    plan = _plan(_page_sql(upcoming=True))
+    assert "event_start_id" in plan and "event_end_start" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan and "Sort " not in plan, plan
