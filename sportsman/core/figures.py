@@ -11,7 +11,8 @@ Two kinds:
   its days.
 - ``STOCK``: the state at the end of the day (registered residents, facilities, residents active in
   the last 30 days). A period's figure is its last day's value.
-Both are additive over regions: a region's figure is the sum of its children's. Shares and rates
+Both are additive over regions: a region's figure is the sum of its children's and of the
+records that belong to the region itself (a city's event, a district's club). Shares and rates
 (utilisation, the share of regular exercisers) are *ratios* of two metrics, computed after summing.
 """
 

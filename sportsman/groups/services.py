@@ -161,8 +161,9 @@ def discover(*, sport: str | None = None, region: Region | None = None, q: str =
 
         lat_lo, lat_hi, lng_lo, lng_hi = bounding_box(lat, lng, radius_m)
         qs = qs.filter(lat__gte=lat_lo, lat__lte=lat_hi, lng__gte=lng_lo, lng__lte=lng_hi)
-    ordering = {"active": [F("last_active_at").desc(nulls_last=True), "-id"],
-                "members": ["-members", "-id"], "new": ["-id"]}
+    ordering: dict[str, list[Any]] = {
+        "active": [F("last_active_at").desc(nulls_last=True), "-id"],
+        "members": ["-members", "-id"], "new": ["-id"]}
     return qs.order_by(*ordering.get(order, ordering["active"]))
 
 

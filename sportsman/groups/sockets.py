@@ -225,10 +225,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             except DomainError as exc:
                 await self._error(exc.code, str(exc.message), None)
 
+    async def dispatch(self, message: dict) -> None:
+        """A fanned-out frame touches no database: it skips Channels' closing of stale database
+        connections, a hop to the database thread per frame — per member, per message."""
+        if message["type"] == "chat.frame":
+            await self.chat_frame(message)
+        else:
+            await super().dispatch(message)
+
     async def chat_frame(self, event: dict) -> None:
         """A message fanned out by the layer or the relay, sent once per socket (the sender
         already has it in its ack)."""
-        message_id = event.get("id")
+        message_id = int(event.get("id") or 0)
         if message_id in self.seen:
             return
         self.seen.append(message_id)

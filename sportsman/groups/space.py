@@ -183,7 +183,7 @@ def report(*, actor: Any, group_id: int, reason: str, post_id: int | None = None
     elif comment_id is not None:
         target["comment"] = Comment.objects.filter(pk=comment_id, post__group_id=group_id,
                                                    deleted_at=None).first()
-    else:
+    elif message_id is not None:
         target["message"] = ChatMessage.objects.filter(pk=message_id, group_id=group_id,
                                                        deleted_at=None).first()
     if None in target.values():
@@ -220,7 +220,8 @@ def handle_report(*, actor: Any, report_id: int, uphold: bool, mute_minutes: int
             for thing in (row.post, row.comment, row.message):
                 if thing is not None and thing.deleted_at is None:
                     type(thing).objects.filter(pk=thing.pk).update(deleted_at=now)
-                    author_id = getattr(thing, "author_id", None) or thing.sender_id
+                    author_id = (thing.sender_id if isinstance(thing, ChatMessage)
+                                 else thing.author_id)
             if row.comment is not None and row.comment.deleted_at is None:
                 Post.objects.filter(pk=row.comment.post_id, comments__gt=0).update(
                     comments=F("comments") - 1)

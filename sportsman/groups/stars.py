@@ -62,23 +62,23 @@ def refresh_month(month: dt.date) -> int:
     month = month.replace(day=1)
     start, end = month_bounds(month)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(WEIGHTS, 0))
-    held = (GroupActivity.objects.filter(status=ActivityStatus.FINISHED, starts_at__gte=start,
+    held: Any = (GroupActivity.objects.filter(status=ActivityStatus.FINISHED, starts_at__gte=start,
                                          starts_at__lt=end)
             .values("group_id").annotate(n=Count("id")))
     for r in held:
         counts[r["group_id"]]["activities"] = r["n"]
-    came = (Signup.objects.filter(status=SignupStatus.ATTENDED,
+    came: Any = (Signup.objects.filter(status=SignupStatus.ATTENDED,
                                   activity__status=ActivityStatus.FINISHED,
                                   activity__starts_at__gte=start, activity__starts_at__lt=end)
             .values("activity__group_id").annotate(n=Count("id")))
     for r in came:
         counts[r["activity__group_id"]]["attendance"] = r["n"]
-    joined = (Membership.objects.filter(joined_at__gte=start, joined_at__lt=end,
+    joined: Any = (Membership.objects.filter(joined_at__gte=start, joined_at__lt=end,
                                         role="member")
               .values("group_id").annotate(n=Count("id")))
     for r in joined:
         counts[r["group_id"]]["member_growth"] = r["n"]
-    wrote = (Post.objects.filter(created_at__gte=start, created_at__lt=end, deleted_at=None)
+    wrote: Any = (Post.objects.filter(created_at__gte=start, created_at__lt=end, deleted_at=None)
              .values("group_id").annotate(n=Count("id")))
     for r in wrote:
         counts[r["group_id"]]["posts"] = r["n"]

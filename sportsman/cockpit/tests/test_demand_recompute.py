@@ -39,6 +39,19 @@ class Raw:
         self.misses = list(SearchMiss.objects.values("region_id", "day", "sport__slug",
                                                      "misses"))
         self.holidays = set(PublicHoliday.objects.values_list("date", flat=True))
+        from sportsman.events.models import Event, Registration
+        from sportsman.groups.models import GroupActivity, Signup
+
+        self.events = list(Event.objects.filter(status__in=["published", "finished"]).values(
+            "id", "region_id", "starts_at", "sport__slug", "registered", "capacity"))
+        self.event_waiting: dict[int, int] = defaultdict(int)
+        for r in Registration.objects.filter(status="waitlisted").values("event_id"):
+            self.event_waiting[r["event_id"]] += 1
+        self.activities = list(GroupActivity.objects.exclude(status="cancelled").values(
+            "id", "group__region_id", "starts_at", "group__sport__slug", "taken", "capacity"))
+        self.group_waiting: dict[int, int] = defaultdict(int)
+        for g in Signup.objects.filter(status="waiting").values("activity_id"):
+            self.group_waiting[g["activity_id"]] += 1
 
     def band(self, start: dt.datetime) -> str:
         local = start.astimezone(TZ)
@@ -82,6 +95,20 @@ class Raw:
             out[("slots_full", *key)] += (s["booked"] >= s["capacity"]
                                           or (lottery and not drawn
                                               and entries[s["id"]] >= places_left))
+        for e in self.events:
+            day = e["starts_at"].astimezone(TZ).date()
+            if first <= day <= last:
+                key = (e["region_id"], day, e["sport__slug"] or "", self.band(e["starts_at"]))
+                if e["registered"] >= 1:
+                    out[("events_full", *key)] += e["registered"] >= e["capacity"]
+                out[("event_waitlist", *key)] += self.event_waiting[e["id"]]
+        for a in self.activities:
+            day = a["starts_at"].astimezone(TZ).date()
+            if first <= day <= last:
+                key = (a["group__region_id"], day, a["group__sport__slug"] or "",
+                       self.band(a["starts_at"]))
+                out[("group_activities_full", *key)] += a["taken"] >= a["capacity"]
+                out[("group_waitlist", *key)] += self.group_waiting[a["id"]]
         for m in self.misses:
             if first <= m["day"] <= last:
                 out[("search_misses", m["region_id"], m["day"], m["sport__slug"], "")] += \
@@ -109,8 +136,9 @@ def test_every_demand_tally_equals_a_recomputation_from_raw_rows(db, seed):
     expected = raw.tallies(first, last)
     assert _stored() == expected
     signals = {key[0] for key in expected}
-    assert signals == {"places_offered", "places_taken", "waitlist_unmet", "lottery_unmet",
-                       "slots_full", "search_misses"}
+    assert signals >= {"places_offered", "places_taken", "waitlist_unmet", "lottery_unmet",
+                       "slots_full", "search_misses", "group_activities_full", "group_waitlist",
+                       "events_full"}
 
     # The analysis of a region sums its subtree, child by child.
     month = periods.period_containing(periods.Grain.MONTH, today)
@@ -128,6 +156,10 @@ def test_every_demand_tally_equals_a_recomputation_from_raw_rows(db, seed):
                 for (signal, where, day, _sport, _band), value in expected.items():
                     if where in inside and period.start <= day <= period.end:
                         want[(child.pk, signal)] += value
+            # and its own records (a city's event) as a row of its own
+            for (signal, where, day, _sport, _band), value in expected.items():
+                if where == region.pk and period.start <= day <= period.end:
+                    want[(region.pk, signal)] += value
             assert dict(got) == dict(want), (region.name, period.key)
 
 

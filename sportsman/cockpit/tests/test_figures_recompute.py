@@ -64,6 +64,22 @@ class Raw:
                                                      "created_at"))
         self.vouchers = list(Voucher.objects.values("user_id", "issued_at", "redeemed_at",
                                                     "face_value_cents"))
+        from sportsman.events.models import HOLDS_PLACE, Event, Registration
+        from sportsman.groups.models import Group, GroupActivity, Membership, Signup
+
+        self.groups = list(Group.objects.values("id", "region_id", "status", "created_at",
+                                                "updated_at"))
+        self.group_region = {g["id"]: g["region_id"] for g in self.groups}
+        self.group_status = {g["id"]: g["status"] for g in self.groups}
+        self.memberships = list(Membership.objects.values("group_id", "status", "joined_at"))
+        self.group_activities = {a["id"]: a for a in GroupActivity.objects.values(
+            "id", "group_id", "status", "starts_at")}
+        self.signups = list(Signup.objects.values("activity_id", "status"))
+        self.events = {e["id"]: e for e in Event.objects.values("id", "region_id", "status",
+                                                                "mode", "starts_at")}
+        self.registrations = list(Registration.objects.values("event_id", "status",
+                                                              "created_at"))
+        self.holds_place = set(HOLDS_PLACE)
 
     def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
         """Flows over [start, end]; stocks on ``end``."""
@@ -134,6 +150,46 @@ class Raw:
             if v["redeemed_at"] is not None and within(local(v["redeemed_at"])):
                 out["vouchers_redeemed"] += 1
                 out["voucher_value_redeemed"] += v["face_value_cents"]
+        for g in self.groups:
+            if g["region_id"] not in regions or g["status"] in ("pending", "rejected"):
+                continue
+            if local(g["created_at"]) <= end and (
+                    g["status"] != "closed" or local(g["updated_at"]) >= end):
+                out["groups"] += 1
+        out["group_members"] = sum(
+            1 for m in self.memberships if m["status"] == "active"
+            and self.group_region[m["group_id"]] in regions
+            and self.group_status[m["group_id"]] == "active"
+            and m["joined_at"] is not None and local(m["joined_at"]) <= end)
+        active: set[int] = set()
+        for a in self.group_activities.values():
+            if a["status"] != "finished" or self.group_region[a["group_id"]] not in regions:
+                continue
+            if within(local(a["starts_at"])):
+                out["group_activities"] += 1
+            if in_window(local(a["starts_at"]), 30):
+                active.add(a["group_id"])
+        out["active_groups"] = len(active)
+        for s in self.signups:
+            a = self.group_activities[s["activity_id"]]
+            if s["status"] == "attended" and self.group_region[a["group_id"]] in regions \
+                    and within(local(a["starts_at"])):
+                out["group_attendance"] += 1
+
+        held = ("published", "finished")
+        for e in self.events.values():
+            if e["region_id"] in regions and e["status"] in held and within(local(e["starts_at"])):
+                out["events_held"] += 1
+        for r in self.registrations:
+            e = self.events[r["event_id"]]
+            if e["region_id"] not in regions:
+                continue
+            if within(local(r["created_at"])):
+                out["event_registrations"] += 1
+            took_part = (r["status"] == "checked_in" if e["mode"] == "offline"
+                         else r["status"] in self.holds_place)
+            if took_part and e["status"] in held and within(local(e["starts_at"])):
+                out["event_participants"] += 1
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 
@@ -168,9 +224,11 @@ def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
                 assert child.values == raw.figures(_subtree_ids(child.region), period.start,
                                                    sheet.as_of), (child.region.name, period.key)
                 checked += 1
-            # Additive: the region's figure is the sum of its children's.
+            # Additive: the region's figure is the sum of its children's and of its own records
+            # (a city's event, a district's club belong to the region itself).
+            own = raw.figures({region.pk}, period.start, sheet.as_of)
             for key, value in sheet.total.values.items():
-                assert value == sum(c.values[key] for c in sheet.children), key
+                assert value == sum(c.values[key] for c in sheet.children) + own[key], key
     assert checked > 10
     # The month totals are the sums of their days.
     for row in TallyMonth.objects.all()[:200]:

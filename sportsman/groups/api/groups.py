@@ -191,7 +191,8 @@ def discover(request: HttpRequest, query: Query[DiscoverQuery]):
 def mine(request: HttpRequest):
     """The groups I am in, most recently active first, with my role and unread messages."""
     groups = list(services.my_groups(request.user))
-    roles = dict(Membership.objects.filter(user_id=request.user.pk,
+    user: Any = request.user
+    roles = dict(Membership.objects.filter(user_id=user.pk,
                                            group_id__in=[g.pk for g in groups])
                  .values_list("group_id", "role"))
     unread = chat.unread_counts(request.user)
@@ -253,7 +254,7 @@ def join(request: HttpRequest, group_id: int):
     try:
         data = JoinIn.model_validate(_optional_json(request))
     except pydantic.ValidationError as exc:
-        raise NinjaValidationError(exc.errors(include_url=False)) from None
+        raise NinjaValidationError([dict(e) for e in exc.errors(include_url=False)]) from None
     mine = services.join(actor=request.user, group_id=group_id, invite_code=data.invite_code)
     return Status(200 if mine.status == "active" else 202, membership_out(mine))
 

@@ -74,7 +74,8 @@ class GroupForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sport"].choices = [(s.slug, s.name) for s in Sport.objects.all()]
+        sport_field: Any = self.fields["sport"]
+        sport_field.choices = [(s.slug, s.name) for s in Sport.objects.all()]
 
 
 def _apply(form: forms.Form, exc: InvalidInput) -> None:
@@ -124,7 +125,8 @@ def detail(request: HttpRequest, group_id: int) -> HttpResponse:
         rows = list(qs[:PAGE + 1])
         posts = rows[:PAGE]
         next_before = posts[-1].pk if len(rows) > PAGE else None
-        liked = set(space.Like.objects.filter(user_id=request.user.pk,
+        viewer: Any = request.user
+        liked = set(space.Like.objects.filter(user_id=viewer.pk,
                                               post__in=posts).values_list("post_id", flat=True))
         for p in posts:
             p.liked = p.pk in liked  # type: ignore[attr-defined]
