@@ -58,6 +58,44 @@ def _cockpit(browser, server, out: Path) -> list[Path]:
     return written
 
 
+def _groups_and_events(browser, server, out: Path) -> list[Path]:
+    """The demo resident's groups, a group's page and chat, the events list and an event; the
+    groups section of the console."""
+    written = []
+    phone = browser.new_context(base_url=server.url, locale="zh-CN", device_scale_factor=2,
+                                viewport={"width": 375, "height": 740})
+    page = phone.new_page()
+    _log_in(page, "13800000000")
+    page.goto("/groups/")
+    written.append(out / "groups.png")
+    page.screenshot(path=written[-1])
+    page.locator("#my-groups ~ ul a").first.click()
+    page.wait_for_load_state()
+    written.append(out / "group.png")
+    page.screenshot(path=written[-1])
+    page.get_by_role("link", name="群聊").first.click()
+    page.locator('#chat[data-state="open"]').wait_for()
+    written.append(out / "group-chat.png")
+    page.screenshot(path=written[-1])
+    page.goto("/events/")
+    written.append(out / "events.png")
+    page.screenshot(path=written[-1])
+    page.locator("main a[href^='/events/']").filter(has_not_text="我的").first.click()
+    page.wait_for_load_state()
+    written.append(out / "event.png")
+    page.screenshot(path=written[-1])
+    laptop = browser.new_context(base_url=server.url, locale="zh-CN",
+                                 viewport={"width": 1280, "height": 800})
+    page = laptop.new_page()
+    _log_in(page, "13800000002")
+    page.goto("/groups/console/")
+    written.append(out / "groups-console.png")
+    page.screenshot(path=written[-1])
+    phone.close()
+    laptop.close()
+    return written
+
+
 def take(out: Path = OUT) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -113,6 +151,7 @@ def take(out: Path = OUT) -> list[Path]:
         written.append(out / "venue.png")
         page.screenshot(path=written[-1], full_page=True)
         written += _cockpit(browser, server, out)
+        written += _groups_and_events(browser, server, out)
         browser.close()
     return written
 

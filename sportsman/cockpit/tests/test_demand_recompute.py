@@ -95,20 +95,20 @@ class Raw:
             out[("slots_full", *key)] += (s["booked"] >= s["capacity"]
                                           or (lottery and not drawn
                                               and entries[s["id"]] >= places_left))
-        for e in self.events:
-            day = e["starts_at"].astimezone(TZ).date()
+        for ev in self.events:
+            day = ev["starts_at"].astimezone(TZ).date()
             if first <= day <= last:
-                key = (e["region_id"], day, e["sport__slug"] or "", self.band(e["starts_at"]))
-                if e["registered"] >= 1:
-                    out[("events_full", *key)] += e["registered"] >= e["capacity"]
-                out[("event_waitlist", *key)] += self.event_waiting[e["id"]]
-        for a in self.activities:
-            day = a["starts_at"].astimezone(TZ).date()
+                key = (ev["region_id"], day, ev["sport__slug"] or "", self.band(ev["starts_at"]))
+                if ev["registered"] >= 1:
+                    out[("events_full", *key)] += ev["registered"] >= ev["capacity"]
+                out[("event_waitlist", *key)] += self.event_waiting[ev["id"]]
+        for act in self.activities:
+            day = act["starts_at"].astimezone(TZ).date()
             if first <= day <= last:
-                key = (a["group__region_id"], day, a["group__sport__slug"] or "",
-                       self.band(a["starts_at"]))
-                out[("group_activities_full", *key)] += a["taken"] >= a["capacity"]
-                out[("group_waitlist", *key)] += self.group_waiting[a["id"]]
+                key = (act["group__region_id"], day, act["group__sport__slug"] or "",
+                       self.band(act["starts_at"]))
+                out[("group_activities_full", *key)] += act["taken"] >= act["capacity"]
+                out[("group_waitlist", *key)] += self.group_waiting[act["id"]]
         for m in self.misses:
             if first <= m["day"] <= last:
                 out[("search_misses", m["region_id"], m["day"], m["sport__slug"], "")] += \

@@ -162,33 +162,34 @@ class Raw:
             and self.group_status[m["group_id"]] == "active"
             and m["joined_at"] is not None and local(m["joined_at"]) <= end)
         active: set[int] = set()
-        for a in self.group_activities.values():
-            if a["status"] != "finished" or self.group_region[a["group_id"]] not in regions:
+        for ga in self.group_activities.values():
+            if ga["status"] != "finished" or self.group_region[ga["group_id"]] not in regions:
                 continue
-            if within(local(a["starts_at"])):
+            if within(local(ga["starts_at"])):
                 out["group_activities"] += 1
-            if in_window(local(a["starts_at"]), 30):
-                active.add(a["group_id"])
+            if in_window(local(ga["starts_at"]), 30):
+                active.add(ga["group_id"])
         out["active_groups"] = len(active)
-        for s in self.signups:
-            a = self.group_activities[s["activity_id"]]
-            if s["status"] == "attended" and self.group_region[a["group_id"]] in regions \
-                    and within(local(a["starts_at"])):
+        for su in self.signups:
+            ga = self.group_activities[su["activity_id"]]
+            if su["status"] == "attended" and self.group_region[ga["group_id"]] in regions \
+                    and within(local(ga["starts_at"])):
                 out["group_attendance"] += 1
 
         held = ("published", "finished")
-        for e in self.events.values():
-            if e["region_id"] in regions and e["status"] in held and within(local(e["starts_at"])):
+        for ev in self.events.values():
+            if ev["region_id"] in regions and ev["status"] in held \
+                    and within(local(ev["starts_at"])):
                 out["events_held"] += 1
-        for r in self.registrations:
-            e = self.events[r["event_id"]]
-            if e["region_id"] not in regions:
+        for reg in self.registrations:
+            ev = self.events[reg["event_id"]]
+            if ev["region_id"] not in regions:
                 continue
-            if within(local(r["created_at"])):
+            if within(local(reg["created_at"])):
                 out["event_registrations"] += 1
-            took_part = (r["status"] == "checked_in" if e["mode"] == "offline"
-                         else r["status"] in self.holds_place)
-            if took_part and e["status"] in held and within(local(e["starts_at"])):
+            took_part = (reg["status"] == "checked_in" if ev["mode"] == "offline"
+                         else reg["status"] in self.holds_place)
+            if took_part and ev["status"] in held and within(local(ev["starts_at"])):
                 out["event_participants"] += 1
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
