@@ -1,5 +1,7 @@
 """Demo data for the exercise record: the year of facility visits (step 40) recorded as activity
-records through the backfill path, in bulk, with their daily rollups; and for the demo resident
+records through the backfill path, in bulk, with their daily rollups — together with the sessions
+earlier steps witnessed and left in ``city.made["sessions"]`` (group activities, step 45), so the
+people concerned are rolled up once; and for the demo resident
 (13800000000) a few sessions entered by hand and two imported recordings, so "my data" shows
 every source.
 
@@ -27,8 +29,12 @@ def step_activity(city: DemoCity) -> None:
     from sportsman.activity.records import record_sessions_in_bulk
     from sportsman.facilities.selectors import completed_visits
 
-    with city.bar(city.made.get("visits", 0), "activity records") as bar:
-        result = record_sessions_in_bulk(session_from_visit(v) for v in completed_visits())
+    import itertools
+
+    witnessed = city.made.get("sessions", [])
+    with city.bar(city.made.get("visits", 0) + len(witnessed), "activity records") as bar:
+        result = record_sessions_in_bulk(itertools.chain(
+            (session_from_visit(v) for v in completed_visits()), witnessed))
         bar.update(result["recorded"])
     city.made["activity_records"] = result["recorded"]
     _demo_resident(city)

@@ -1,12 +1,12 @@
-"""Demo sports groups (step 55, after the exercise record's year at step 50).
+"""Demo sports groups (step 45: after the facilities, before the exercise record's year).
 
 Every community gets groups of the sports its residents like (jx: about 6 a community and 60
 district-wide clubs, 570 in all; small: 3 a community), named the way the paper's groups are
 (长纤塘健步走, 艾尚舞, 茶园排舞群 …). Members are residents of the group's region who list its
 sport first; the first is the leader, one in ten an administrator. Each group has a year of posts
 (some pinned notices, comments, likes), a month of chat, finished activities over the last three
-months whose attendances become verified exercise records (``record_sessions_in_bulk``, keys as
-the live consumer makes them), and one upcoming activity with sign-ups and a waitlist. The
+months whose attendances become verified exercise records (left in ``city.made["sessions"]`` for
+the activity step's one ``record_sessions_in_bulk``, keyed as the live consumer keys them), and one upcoming activity with sign-ups and a waitlist. The
 activity index is computed for those months, and the city's staff have confirmed this year's
 star groups. The demo resident (13800000000) belongs to two groups of 花园社区 and has unread
 messages in one. Deterministic for a seed: all randomness comes from ``city.rng("groups")``.
@@ -48,7 +48,7 @@ CHAT = ["大家好", "今晚几点？", "七点，老地方", "我晚点到", "�
         "我请假一次", "好的好的", "加油！"]
 
 
-@demo_step("groups", order=55)
+@demo_step("groups", order=45)
 def step_groups(city: DemoCity) -> None:
     from sportsman.accounts.models import User
     from sportsman.core.models import Sport
@@ -267,10 +267,7 @@ def step_groups(city: DemoCity) -> None:
                                       status=SignupStatus.SIGNED_UP if i < a.capacity
                                       else SignupStatus.WAITING))
     Signup.objects.bulk_create(signups, batch_size=BATCH)
-    if sessions:
-        from sportsman.activity.records import record_sessions_in_bulk
-
-        record_sessions_in_bulk(sessions)
+    city.made.setdefault("sessions", []).extend(sessions)
 
     # the index for the months with activities, and the city's star groups of the year
     today = timezone.localdate()

@@ -157,7 +157,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif kind == "read":
             await self._read(frame)
         else:
-            await self._error("invalid_frame", "Unknown frame.", None)
+            from django.utils import translation
+            from django.utils.translation import gettext
+
+            with translation.override(_language(self.scope)):
+                message = gettext("This frame is not understood.")
+            await self._error("invalid_frame", message, None)
 
     async def _error(self, code: str, message: str, client_id: Any) -> None:
         out: dict[str, Any] = {"type": "error", "code": code, "message": message}

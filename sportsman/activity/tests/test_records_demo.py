@@ -1,4 +1,5 @@
-"""The demo's exercise record: every visit of the demo year recorded through the backfill path,
+"""The demo's exercise record: every visit of the demo year (and every attendance at a group
+activity) recorded through the backfill path,
 the rollups equal to a recomputation, and the demo resident's own manual and imported sessions."""
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_year_of_visits_becomes_the_exercise_record():
     city = demo_city.generate(scale="small", seed=3, progress=False)
     visits = Visit.objects.filter(ended_at__isnull=False)
-    assert city.made["activity_records"] == visits.count() > 0
+    # the visits and, in the same pass, the sessions earlier steps witnessed (group activities)
+    witnessed = len(city.made.get("sessions", []))
+    assert city.made["activity_records"] == visits.count() + witnessed and visits.count() > 0
+    assert ActivityRecord.objects.filter(source=Source.GROUP).count() == witnessed > 0
     recorded = ActivityRecord.objects.filter(source=Source.VISIT)
     assert recorded.count() == visits.count()
     visit_minutes = sum(v.duration_minutes for v in visits)

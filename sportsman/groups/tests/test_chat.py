@@ -215,3 +215,22 @@ def test_bad_chat_input_is_refused(tree, api_client):
         r = a.json("post", f"/api/v1/groups/{group.pk}/messages", body)
         assert r.status_code == 400 and r.json()["code"] == code, (body, r.content)
     assert not ChatMessage.objects.exists()
+
+
+def test_a_frame_that_is_not_understood_gets_an_error_and_changes_nothing(tree):
+    group = make_group(tree)
+    headers = _login(leader_of(group))
+
+    async def scenario():
+        ws = _socket(group, headers)
+        await ws.connect()
+        for junk in ("not json", json.dumps([1, 2]), json.dumps({"type": "shout"})):
+            await ws.send_to(junk)
+            frame = await _frame(ws)
+            assert frame["type"] == "error" and frame["code"] == "invalid_frame"
+        await ws.send_to(json.dumps({"type": "send", "client_id": "ok-1", "text": "还在吗"}))
+        assert (await _frame(ws))["type"] == "ack"  # the socket is still usable
+        await ws.disconnect()
+
+    async_to_sync(scenario)()
+    assert ChatMessage.objects.count() == 1
