@@ -15,6 +15,7 @@ from pydantic import Field
 from sportsman.core import audit
 from sportsman.core.errors import InvalidInput
 from sportsman.core.models import AuditEntry
+from sportsman.core.schemas import In, Ok
 from sportsman.core.selectors import AuditFilters, list_audit_entries_for, page_of
 from sportsman.regions.access import Perm, access_for, public, scoped
 from sportsman.regions.models import Region
@@ -32,6 +33,54 @@ class HealthOut(Schema):
 @router.get("/health", auth=None, response=HealthOut)
 @public
 def health(request: HttpRequest):
+    return {"ok": True}
+
+
+# --- the sensitive-word list ----------------------------------------------------------------------
+
+class WordOut(Schema):
+    id: int
+    word: str
+    region_id: int
+    created_at: datetime
+
+
+class WordIn(In):
+    region_id: int = Field(..., ge=1, lt=2**63)
+    word: str = Field(..., min_length=1, max_length=40)
+
+
+def _word_out(w: Any) -> dict[str, Any]:
+    return {"id": w.pk, "word": w.word, "region_id": w.region_id, "created_at": w.created_at}
+
+
+@router.get("/console/sensitive-words", response=list[WordOut], tags=["moderation"])
+@scoped(Perm.WORDS_MANAGE)
+def sensitive_words(request: HttpRequest):
+    """The words residents' writing is checked against, of the cities in my scope."""
+    from sportsman.core.wording import words_in_scope
+
+    return [_word_out(w) for w in words_in_scope(access_for(request)).order_by("word")[:5000]]
+
+
+@router.post("/console/sensitive-words", response={201: WordOut}, tags=["moderation"])
+@scoped(Perm.WORDS_MANAGE)
+def add_sensitive_word(request: HttpRequest, data: WordIn):
+    """Add a word to a city's list (audited); it applies at once in every process."""
+    from ninja import Status
+
+    from sportsman.core.wording import add_word
+
+    return Status(201, _word_out(add_word(actor=request.user, region_id=data.region_id,
+                                          word=data.word, request=request)))
+
+
+@router.delete("/console/sensitive-words/{word_id}", response=Ok, tags=["moderation"])
+@scoped(Perm.WORDS_MANAGE)
+def remove_sensitive_word(request: HttpRequest, word_id: int):
+    from sportsman.core.wording import remove_word
+
+    remove_word(actor=request.user, word_id=word_id, request=request)
     return {"ok": True}
 
 

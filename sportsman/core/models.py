@@ -168,12 +168,18 @@ class Sport(models.Model):
 
 class SensitiveWord(models.Model):
     """A word or phrase residents' writing may not contain (posts, comments, chat, names …),
-    kept by city staff; matched case-insensitively anywhere in the text (``core.wording``)."""
+    kept by a city's staff (``region``: their city); matched case-insensitively anywhere in the
+    text (``core.wording``)."""
 
-    word = models.CharField(max_length=40, unique=True)
+    word = models.CharField(max_length=40)
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "word"],
+                                               name="sensitive_word_once")]
 
     def __str__(self) -> str:
         return self.word

@@ -62,3 +62,51 @@ def check_text(value: str | None, *, field: str, max_length: int, required: bool
         message = _("This contains words that may not be published here. Please rephrase.")
         raise InvalidInput(message, code="sensitive_words", fields={field: [message]})
     return text
+
+
+# --- keeping the list (city staff) ---------------------------------------------------------------
+
+
+def words_in_scope(access: Any) -> Any:
+    from sportsman.regions.access import Perm
+
+    return access.scope(SensitiveWord.objects.select_related("region"), Perm.WORDS_MANAGE)
+
+
+def add_word(*, actor: Any, region_id: int, word: str, request: Any = None) -> SensitiveWord:
+    """Add a word to the list of a city in the actor's scope (audited); adding it twice keeps
+    one row."""
+    from django.db import transaction
+
+    from sportsman.core.audit import record
+    from sportsman.regions.access import Perm, access_for_user
+    from sportsman.regions.models import Region
+
+    region = Region.objects.filter(pk=region_id).first()
+    access_for_user(actor).require(Perm.WORDS_MANAGE, region)
+    text = (word or "").strip()
+    if not text or len(text) > 40:
+        message = _("Between 1 and 40 characters.")
+        raise InvalidInput(message, fields={"word": [message]})
+    with transaction.atomic():
+        row, _created = SensitiveWord.objects.get_or_create(
+            region=region, word=text, defaults={"added_by": actor})
+        record(actor=actor, action="wording.add", obj=row, region=region, request=request,
+               data={"word": text})
+    return row
+
+
+def remove_word(*, actor: Any, word_id: int, request: Any = None) -> None:
+    from django.db import transaction
+
+    from sportsman.core.audit import record
+    from sportsman.core.errors import NotFound
+    from sportsman.regions.access import access_for_user
+
+    with transaction.atomic():
+        row = words_in_scope(access_for_user(actor)).filter(pk=word_id).first()
+        if row is None:
+            raise NotFound(_("No such word in your scope."))
+        record(actor=actor, action="wording.remove", obj=row, region=row.region,
+               request=request, data={"word": row.word})
+        row.delete()

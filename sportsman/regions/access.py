@@ -52,6 +52,7 @@ class Perm(StrEnum):
     INDEX_CONFIG = "cockpit.index"
     EVENT_MANAGE = "events.manage"
     GROUP_MANAGE = "groups.manage"
+    WORDS_MANAGE = "core.sensitive_words"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -92,6 +93,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # Sports groups of a subtree: approving new groups, reports from their spaces, the creation
     # rule of a region, and confirming the year's star groups.
     Perm.GROUP_MANAGE: _ADMINS,
+    # The sensitive-word list that residents' writing is checked against (city staff).
+    Perm.WORDS_MANAGE: frozenset({Role.CITY_ADMIN}),
     # Events of a subtree: create, file, publish, edit and cancel them; their registrations,
     # check-in scans, results and qualifiers.
     Perm.EVENT_MANAGE: _ADMINS,

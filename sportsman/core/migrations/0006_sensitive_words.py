@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0005_audit_keeps_deleted_ids'),
+        ('regions', '0002_path_prefix_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -17,9 +18,13 @@ class Migration(migrations.Migration):
             name='SensitiveWord',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('word', models.CharField(max_length=40, unique=True)),
+                ('word', models.CharField(max_length=40)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('region', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='regions.region')),
             ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('region', 'word'), name='sensitive_word_once')],
+            },
         ),
     ]

@@ -234,3 +234,34 @@ def test_a_frame_that_is_not_understood_gets_an_error_and_changes_nothing(tree):
 
     async_to_sync(scenario)()
     assert ChatMessage.objects.count() == 1
+
+
+@pytest.mark.redis
+def test_over_the_redis_layer_a_message_reaches_the_other_member(tree, settings):
+    import os
+
+    redis_url = os.environ.get("TEST_REDIS_URL", "")
+    if not redis_url:
+        pytest.skip("TEST_REDIS_URL is not set (CI sets it)")
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [redis_url]}}}
+    from sportsman.groups.sockets import relay_needed
+
+    assert not relay_needed()  # Redis spans processes: no relay
+    group = make_group(tree)
+    ha, hb = _login(leader_of(group)), _login(member(tree, group))
+
+    async def scenario():
+        from channels.layers import get_channel_layer
+
+        a, b = _socket(group, ha), _socket(group, hb)
+        assert (await a.connect())[0] and (await b.connect())[0]
+        await a.send_to(json.dumps({"type": "send", "client_id": "r1", "text": "经 Redis"}))
+        assert (await _frame(a))["type"] == "ack"
+        got = await _frame(b)
+        assert got["message"]["text"] == "经 Redis"
+        await a.disconnect()
+        await b.disconnect()
+        await get_channel_layer().close_pools()
+
+    async_to_sync(scenario)()

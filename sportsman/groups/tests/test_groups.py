@@ -172,7 +172,7 @@ def test_bad_group_input_is_refused_and_writes_nothing(tree, api_client, body, c
 def test_a_sensitive_name_is_refused(tree, api_client):
     from sportsman.core.models import SensitiveWord
 
-    SensitiveWord.objects.create(word="赌博")
+    SensitiveWord.objects.create(word="赌博", region=tree.city)
     r = api_client.as_user(resident(tree)).json("post", "/api/v1/groups", {
         "name": "周末赌博群", "sport": "square-dance"})
     assert r.status_code == 400 and r.json()["code"] == "sensitive_words"

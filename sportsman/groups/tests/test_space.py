@@ -71,7 +71,7 @@ def test_outsiders_and_muted_members_cannot_write(tree, api_client):
 
 
 def test_sensitive_words_are_refused_everywhere_residents_write(tree, api_client):
-    SensitiveWord.objects.create(word="代开发票")
+    SensitiveWord.objects.create(word="代开发票", region=tree.city)
     group = make_group(tree)
     client = api_client.as_user(leader_of(group))
     r = _post(client, group, text="需要代开发票的找我")
@@ -90,7 +90,7 @@ def test_a_new_sensitive_word_applies_at_once(tree, api_client):
     group = make_group(tree)
     client = api_client.as_user(leader_of(group))
     assert _post(client, group, text="加我微信").status_code == 201
-    SensitiveWord.objects.create(word="微信")
+    SensitiveWord.objects.create(word="微信", region=tree.city)
     assert _post(client, group, text="加我微信").json()["code"] == "sensitive_words"
 
 
@@ -169,3 +169,19 @@ def test_a_report_reaches_the_regions_staff_who_remove_and_mute(tree, api_client
     assert Post.objects.get(pk=post["id"]).deleted_at is not None
     assert services.is_muted(group.memberships.get(user=spammer))
     assert Report.objects.get().handled_by == tree.town_admin
+
+
+def test_city_staff_keep_the_word_list_and_it_applies_at_once(tree, api_client):
+    group = make_group(tree)
+    client = api_client.as_user(leader_of(group))
+    staff = api_client.as_user(tree.city_admin)
+    r = staff.json("post", "/api/v1/console/sensitive-words",
+                   {"region_id": tree.city.pk, "word": "刷单"})
+    assert r.status_code == 201
+    assert _post(client, group, text="刷单赚钱").json()["code"] == "sensitive_words"
+    refused = api_client.as_user(tree.district_admin).json(
+        "post", "/api/v1/console/sensitive-words", {"region_id": tree.city.pk, "word": "x"})
+    assert refused.status_code == 403
+    staff.delete(f"/api/v1/console/sensitive-words/{r.json()['id']}")
+    assert _post(client, group, text="刷单赚钱").status_code == 201
+    assert SensitiveWord.objects.count() == 0
