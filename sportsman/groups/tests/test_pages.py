@@ -182,3 +182,17 @@ def test_a_sibling_towns_staff_see_none_of_it(tree):
     group.refresh_from_db()
     assert group.status == "pending"
     assert _as(resident(tree)).get("/groups/console/").status_code == 403
+
+
+def test_city_staff_keep_the_word_list_from_the_console(tree):
+    from sportsman.core.models import SensitiveWord
+
+    staff = _as(tree.city_admin)
+    staff.post("/groups/console/words/", {"word": "刷单"})
+    word = SensitiveWord.objects.get()
+    assert word.region == tree.city and "刷单" in staff.get("/groups/console/").content.decode()
+    assert 'id="words"' not in _as(tree.town_admin).get("/groups/console/").content.decode()
+    _as(tree.town_admin).post("/groups/console/words/", {"remove": str(word.pk)})
+    assert SensitiveWord.objects.exists()
+    staff.post("/groups/console/words/", {"remove": str(word.pk)})
+    assert not SensitiveWord.objects.exists()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sportsman.core import wording
 from sportsman.core.errors import InvalidInput
 from sportsman.groups import services, space, stars
 from sportsman.groups.models import CreationRule, GroupStatus, ReportStatus
@@ -42,7 +43,9 @@ def home(request: HttpRequest) -> HttpResponse:
                    top=stars.top_groups(region, year=year, limit=20)
                    if region.level in stars.STAR_LEVELS else [],
                    stars=set(stars.stars_of(year).filter(region=region)
-                             .values_list("group_id", flat=True)))
+                             .values_list("group_id", flat=True)),
+                   words=(list(wording.words_in_scope(access).order_by("word")[:500])
+                          if access.has_anywhere(Perm.WORDS_MANAGE) else None))
 
 
 @scoped(Perm.GROUP_MANAGE)
@@ -90,10 +93,31 @@ def confirm_stars(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("groups:console") + "#stars")
 
 
+@scoped(Perm.WORDS_MANAGE)
+@require_POST
+def words(request: HttpRequest) -> HttpResponse:
+    """City staff add a word to their city's list, or remove one."""
+    state = console_state(request)
+    raw = request.POST.get("remove", "")
+    if raw.isdigit() and int(raw) < 2**63:
+        wording.remove_word(actor=request.user, word_id=int(raw), request=request)
+        messages.success(request, _("Removed."))
+    else:
+        city = next((r for r in [*state.region.ancestors(), state.region] if r.level == "city"),
+                    None)
+        if city is None:
+            raise InvalidInput(_("Choose a city or a region inside one first."))
+        wording.add_word(actor=request.user, region_id=city.pk,
+                         word=request.POST.get("word", ""), request=request)
+        messages.success(request, _("Saved."))
+    return HttpResponseRedirect(reverse("groups:console") + "#words")
+
+
 urlpatterns: list[URLPattern] = [
     path("console/", home, name="console"),
     path("console/<int:group_id>/review/", review, name="console_review"),
     path("console/reports/<int:report_id>/", handle_report, name="console_report"),
     path("console/rule/", rule, name="console_rule"),
     path("console/stars/", confirm_stars, name="console_stars"),
+    path("console/words/", words, name="console_words"),
 ]
