@@ -25,11 +25,11 @@ DEMO_RESIDENT_PHONE = "13800000000"
 
 @demo_step("activity", order=50)
 def step_activity(city: DemoCity) -> None:
+    import itertools
+
     from sportsman.activity.consumers import session_from_visit
     from sportsman.activity.records import record_sessions_in_bulk
     from sportsman.facilities.selectors import completed_visits
-
-    import itertools
 
     witnessed = city.made.get("sessions", [])
     with city.bar(city.made.get("visits", 0) + len(witnessed), "activity records") as bar:

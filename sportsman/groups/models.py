@@ -347,3 +347,24 @@ class StarGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}:{self.group_id}"
+
+
+class FitnessStar(models.Model):
+    """A fitness star of a year (健身达人): a resident chosen by the staff of a city, district or
+    town from the year's verified exercise, shown to residents by nickname."""
+
+    year = models.PositiveSmallIntegerField()
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="fitness_stars")
+    verified_minutes = models.PositiveIntegerField()
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "region", "user"],
+                                               name="fitness_star_once")]
+
+    def __str__(self) -> str:
+        return f"{self.year}:{self.user_id}"

@@ -163,3 +163,65 @@ def stars_of(year: int, region: Region | None = None) -> QuerySet[StarGroup]:
         qs = qs.filter(subtree_q(region.path, "region"))
     return qs.order_by("region__path", "-score")
 
+
+
+# --- fitness stars (健身达人) -------------------------------------------------------------------
+
+
+def fitness_candidates(region: Region, *, year: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The residents of ``region``'s subtree with the most verified minutes in ``year``, from
+    the exercise record's rankings (people hidden from rankings are never listed)."""
+    from sportsman.activity import rankings
+    from sportsman.activity.selectors import Period
+
+    if region.level not in STAR_LEVELS:
+        return []
+    today = timezone.localdate()
+    on = today if year == today.year else dt.date(year, 12, 31)
+    page = rankings.ranking_page_db(region, period=Period.YEAR, on=on,
+                                    metric=rankings.Metric.MINUTES, limit=limit)
+    return [{"user_id": r.user_id, "nickname": r.nickname, "verified_minutes": r.score,
+             "rank": r.rank} for r in page.items]
+
+
+def confirm_fitness_stars(*, actor: Any, region_id: int, year: int, user_ids: list[int],
+                          request: Any = None) -> list[Any]:
+    """The staff of a city, district or town confirm its fitness stars of ``year`` from the
+    candidates (replacing an earlier choice; audited)."""
+    from sportsman.groups.models import FitnessStar
+
+    access = access_for_user(actor)
+    region = Region.objects.filter(pk=region_id).first()
+    access.require(Perm.GROUP_MANAGE, region)
+    assert region is not None
+    if region.level not in STAR_LEVELS:
+        raise InvalidInput(_("Fitness stars are chosen by a city, district or town."),
+                           code="not_star_level")
+    if not 1 <= len(set(user_ids)) <= MAX_STARS:
+        raise InvalidInput(fields={"user_ids": [_("Choose between 1 and 20 residents.")]})
+    if year > timezone.localdate().year:
+        raise InvalidInput(fields={"year": [_("That year has not begun.")]})
+    minutes = {c["user_id"]: c["verified_minutes"]
+               for c in fitness_candidates(region, year=year, limit=100)}
+    if not set(user_ids) <= set(minutes):
+        raise NotFound(_("A chosen resident is not among the year's most active here."),
+                       code="not_a_candidate")
+    with transaction.atomic():
+        FitnessStar.objects.filter(year=year, region=region).delete()
+        made = FitnessStar.objects.bulk_create([
+            FitnessStar(year=year, region=region, user_id=uid, verified_minutes=minutes[uid],
+                        confirmed_by=actor) for uid in sorted(set(user_ids))])
+        record(actor=actor, action="group.fitness_stars", region=region,
+               object_type="groups.fitnessstar", object_id=f"{region.pk}:{year}",
+               request=request, data={"year": year, "users": sorted(set(user_ids))})
+    return made
+
+
+def fitness_stars_of(year: int, region: Region | None = None) -> QuerySet[Any]:
+    from sportsman.groups.models import FitnessStar
+
+    qs = (FitnessStar.objects.filter(year=year, user__hide_from_rankings=False)
+          .select_related("user", "region"))
+    if region is not None:
+        qs = qs.filter(subtree_q(region.path, "region"))
+    return qs.order_by("region__path", "-verified_minutes")

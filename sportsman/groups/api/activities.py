@@ -116,6 +116,39 @@ class StarsQuery(Schema):
     region: int | None = Field(None, ge=1, lt=2**63)
 
 
+class FitnessIn(In):
+    region_id: int = Field(..., ge=1, lt=2**63)
+    year: int = Field(..., ge=2000, le=2100)
+    user_ids: list[int] = Field(..., min_length=1, max_length=20)
+
+
+class FitnessStarOut(Schema):
+    year: int
+    region_id: int
+    region_name: str
+    user_id: int
+    nickname: str
+    verified_minutes: int
+
+
+class CandidateOut(Schema):
+    user_id: int
+    nickname: str
+    verified_minutes: int
+    rank: int
+
+
+class CandidatesQuery(Schema):
+    region: int = Field(..., ge=1, lt=2**63)
+    year: int = Field(..., ge=2000, le=2100)
+
+
+def fitness_out(f: Any) -> dict[str, Any]:
+    return {"year": f.year, "region_id": f.region_id, "region_name": f.region.name,
+            "user_id": f.user_id, "nickname": f.user.nickname or "",
+            "verified_minutes": f.verified_minutes}
+
+
 def activity_out(a: GroupActivity) -> dict[str, Any]:
     return {"id": a.pk, "group_id": a.group_id, "group_name": a.group.name, "title": a.title,
             "description": a.description, "starts_at": a.starts_at, "ends_at": a.ends_at,
@@ -238,3 +271,34 @@ def confirm(request: HttpRequest, data: StarsIn):
                                group_ids=data.group_ids, request=request)
     return [star_out(s) for s in stars.stars_of(data.year).filter(pk__in=[s.pk for s in made])]
 
+
+
+@router.get("/fitness-stars", auth=None, response=list[FitnessStarOut])
+@public
+def fitness_stars(request: HttpRequest, query: Query[StarsQuery]):
+    """The fitness stars (健身达人) of a year, as confirmed by city, district and town staff."""
+    region = Region.objects.filter(pk=query.region).first() if query.region else None
+    return [fitness_out(f) for f in stars.fitness_stars_of(query.year, region)]
+
+
+@router.get("/console/fitness-stars/candidates", response=list[CandidateOut])
+@scoped(Perm.GROUP_MANAGE)
+def fitness_candidates(request: HttpRequest, query: Query[CandidatesQuery]):
+    """The residents of a city, district or town of my scope with the most verified minutes in
+    the year: the candidates for its fitness stars."""
+    from sportsman.regions.access import access_for
+
+    region = Region.objects.filter(pk=query.region).first()
+    access_for(request).require(Perm.GROUP_MANAGE, region)
+    assert region is not None
+    return stars.fitness_candidates(region, year=query.year)
+
+
+@router.put("/console/fitness-stars", response=list[FitnessStarOut])
+@scoped(Perm.GROUP_MANAGE)
+def confirm_fitness(request: HttpRequest, data: FitnessIn):
+    """Confirm the fitness stars of a year for a city, district or town of my scope."""
+    made = stars.confirm_fitness_stars(actor=request.user, region_id=data.region_id,
+                                       year=data.year, user_ids=data.user_ids, request=request)
+    return [fitness_out(f) for f in stars.fitness_stars_of(data.year).filter(
+        pk__in=[f.pk for f in made])]

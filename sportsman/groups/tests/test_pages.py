@@ -196,3 +196,16 @@ def test_city_staff_keep_the_word_list_from_the_console(tree):
     assert SensitiveWord.objects.exists()
     staff.post("/groups/console/words/", {"remove": str(word.pk)})
     assert not SensitiveWord.objects.exists()
+
+
+def test_fitness_stars_from_the_console_shown_on_the_stars_page(tree):
+    from sportsman.groups.tests.test_stars import _exercise
+
+    keen = resident(tree, nickname="跑得快")
+    _exercise(keen, 25)
+    staff = _as(tree.town_admin)
+    staff.post("/console/region/", {"region": tree.t1.pk})
+    page = staff.get("/groups/console/").content.decode()
+    assert 'id="fitness"' in page and "跑得快" in page
+    staff.post("/groups/console/fitness/", {"user": str(keen.pk)})
+    assert "跑得快" in Client().get("/groups/stars/").content.decode()

@@ -95,3 +95,38 @@ def test_the_nightly_job_at_month_and_year_ends(tree, local_now, months):
         assert counted is not None and counted.activities == 1
     else:
         assert counted is None
+
+
+def _exercise(user, minutes: int) -> None:
+    from sportsman.activity.records import record_session
+
+    start = timezone.localtime().replace(hour=0, minute=1, second=0, microsecond=0)
+    record_session(user_id=user.pk, source="group", source_key=f"group:t:{user.pk}",
+                   sport_id=None, started_at=start,
+                   ended_at=start + dt.timedelta(minutes=minutes), verified=True)
+
+
+def test_fitness_stars_from_the_years_verified_minutes(tree, api_client):
+    from sportsman.groups.models import FitnessStar
+    from sportsman.groups.tests.fixtures import resident
+
+    year = timezone.localdate().year
+    keen, steady, hidden = (resident(tree, nickname=n) for n in ("跑得快", "天天练", "隐身"))
+    hidden.hide_from_rankings = True
+    hidden.save()
+    for person, minutes in ((keen, 28), (steady, 20), (hidden, 29)):
+        _exercise(person, minutes)
+    staff = api_client.as_user(tree.town_admin)
+    candidates = staff.get(f"/api/v1/console/fitness-stars/candidates?region={tree.t1.pk}"
+                           f"&year={year}").json()
+    assert [c["user_id"] for c in candidates] == [keen.pk, steady.pk]  # the hidden never listed
+    r = staff.json("put", "/api/v1/console/fitness-stars",
+                   {"region_id": tree.t1.pk, "year": year, "user_ids": [keen.pk]})
+    assert r.status_code == 200 and r.json()[0]["verified_minutes"] == 28
+    shown = api_client.get(f"/api/v1/fitness-stars?year={year}").json()
+    assert [(s["nickname"], s["region_id"]) for s in shown] == [("跑得快", tree.t1.pk)]
+    # someone outside the candidates cannot be chosen; nothing changes
+    bad = staff.json("put", "/api/v1/console/fitness-stars",
+                     {"region_id": tree.t1.pk, "year": year, "user_ids": [hidden.pk]})
+    assert bad.status_code == 404 and bad.json()["code"] == "not_a_candidate"
+    assert list(FitnessStar.objects.values_list("user_id", flat=True)) == [keen.pk]

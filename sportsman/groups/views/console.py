@@ -44,6 +44,10 @@ def home(request: HttpRequest) -> HttpResponse:
                    if region.level in stars.STAR_LEVELS else [],
                    stars=set(stars.stars_of(year).filter(region=region)
                              .values_list("group_id", flat=True)),
+                   candidates=stars.fitness_candidates(region, year=year)
+                   if region.level in stars.STAR_LEVELS else [],
+                   fitness=set(stars.fitness_stars_of(year).filter(region=region)
+                               .values_list("user_id", flat=True)),
                    words=(list(wording.words_in_scope(access).order_by("word")[:500])
                           if access.has_anywhere(Perm.WORDS_MANAGE) else None))
 
@@ -93,6 +97,19 @@ def confirm_stars(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("groups:console") + "#stars")
 
 
+@scoped(Perm.GROUP_MANAGE)
+@require_POST
+def confirm_fitness(request: HttpRequest) -> HttpResponse:
+    state = console_state(request)
+    ids = [int(v) for v in request.POST.getlist("user") if v.isdigit() and int(v) < 2**63]
+    if not ids:
+        raise InvalidInput(_("Choose at least one resident."))
+    stars.confirm_fitness_stars(actor=request.user, region_id=state.region.pk,
+                                year=timezone.localdate().year, user_ids=ids, request=request)
+    messages.success(request, _("Fitness stars confirmed."))
+    return HttpResponseRedirect(reverse("groups:console") + "#fitness")
+
+
 @scoped(Perm.WORDS_MANAGE)
 @require_POST
 def words(request: HttpRequest) -> HttpResponse:
@@ -120,4 +137,5 @@ urlpatterns: list[URLPattern] = [
     path("console/rule/", rule, name="console_rule"),
     path("console/stars/", confirm_stars, name="console_stars"),
     path("console/words/", words, name="console_words"),
+    path("console/fitness/", confirm_fitness, name="console_fitness"),
 ]

@@ -376,6 +376,7 @@ def star_groups(request: HttpRequest) -> HttpResponse:
     region = region or Region.objects.filter(level=Level.CITY).order_by("id").first()
     return render(request, "groups/stars.html", {
         "year": year, "stars": list(stars.stars_of(year)[:100]), "region": region,
+        "fitness": list(stars.fitness_stars_of(year)[:100]),
         "top": stars.top_groups(region, year=year, limit=10) if region else []})
 
 
