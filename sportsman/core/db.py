@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import connection, models
 
 LOCK_MODES = frozenset({"EXCLUSIVE", "SHARE ROW EXCLUSIVE"})
@@ -16,3 +19,26 @@ def lock_table(model: type[models.Model], mode: str = "SHARE ROW EXCLUSIVE") -> 
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN {mode} MODE")
+
+
+def transition[M: models.Model](obj: M, to: str, *, table: Mapping[str, frozenset[str]],
+                                stamps: Mapping[str, str], error: type[Exception],
+                                at: Any = None) -> M:
+    """Move ``obj`` (a model with ``status`` and ``updated_at``) to status ``to`` if ``table``
+    allows it from its current status, by ONE conditional UPDATE on that status: a concurrent
+    change makes it fail with ``error`` instead of applying twice. ``stamps`` names the time
+    field set on reaching a status (``{"cancelled": "cancelled_at"}``)."""
+    from django.utils import timezone
+
+    current = obj.status  # type: ignore[attr-defined]
+    if to not in table.get(current, frozenset()):
+        raise error()
+    at = at or timezone.now()
+    changes: dict[str, Any] = {"status": to, "updated_at": at}
+    if to in stamps:
+        changes[stamps[to]] = at
+    if not type(obj)._default_manager.filter(pk=obj.pk, status=current).update(**changes):
+        raise error()
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    return obj

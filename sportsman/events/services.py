@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit, crypto
+from sportsman.core.db import transition
 from sportsman.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from sportsman.core.events import publish
 from sportsman.events.models import (
@@ -298,20 +299,9 @@ NOTEWORTHY = ("starts_at", "ends_at", "facility_id", "place")
 def transition_event(event: Event, to: str, *, at: dt.datetime | None = None) -> Event:
     """Move ``event`` to ``to`` if the table allows it, by a conditional UPDATE on its current
     status (a concurrent change makes it fail with ``invalid_transition``)."""
-    current = event.status
-    if to not in TRANSITIONS.get(current, frozenset()):
-        raise InvalidTransition()
-    at = at or timezone.now()
-    changes: dict[str, Any] = {"status": to, "updated_at": at}
-    if to == EventStatus.PUBLISHED:
-        changes["published_at"] = at
-    elif to == EventStatus.CANCELLED:
-        changes["cancelled_at"] = at
-    if not Event.objects.filter(pk=event.pk, status=current).update(**changes):
-        raise InvalidTransition()
-    for name, value in changes.items():
-        setattr(event, name, value)
-    return event
+    return transition(event, to, table=TRANSITIONS, error=InvalidTransition, at=at,
+                      stamps={EventStatus.PUBLISHED: "published_at",
+                              EventStatus.CANCELLED: "cancelled_at"})
 
 
 def _check_event_values(values: dict[str, Any], *, region: Region, registered: int = 0) -> None:

@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit, lottery
+from sportsman.core.db import transition
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sportsman.facilities import hours
 from sportsman.facilities.models import (
@@ -203,20 +204,9 @@ def transition_booking(booking: Booking, to: str, *, at: dt.datetime | None = No
     ``invalid_transition`` instead of applying twice). Sets ``cancelled_at`` / ``checked_in_at``.
     Does not touch the slot's counter: callers that release a place do that in the same
     transaction. No permission check (callers decide who may)."""
-    current = booking.status
-    if to not in TRANSITIONS.get(current, frozenset()):
-        raise InvalidTransition()
-    at = at or timezone.now()
-    changes: dict[str, Any] = {"status": to, "updated_at": at}
-    if to == BookingStatus.CANCELLED:
-        changes["cancelled_at"] = at
-    elif to == BookingStatus.CHECKED_IN:
-        changes["checked_in_at"] = at
-    if not Booking.objects.filter(pk=booking.pk, status=current).update(**changes):
-        raise InvalidTransition()
-    for name, value in changes.items():
-        setattr(booking, name, value)
-    return booking
+    return transition(booking, to, table=TRANSITIONS, error=InvalidTransition, at=at,
+                      stamps={BookingStatus.CANCELLED: "cancelled_at",
+                              BookingStatus.CHECKED_IN: "checked_in_at"})
 
 
 def mark_checked_in(booking: Booking, *, at: dt.datetime | None = None) -> Booking:

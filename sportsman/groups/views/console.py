@@ -4,6 +4,8 @@ towns) — each for the current region's subtree."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
@@ -84,30 +86,33 @@ def rule(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("groups:console") + "#rule")
 
 
+def _confirm(request: HttpRequest, field: str, confirm: Any, done: str, anchor: str
+             ) -> HttpResponse:
+    """Star groups or fitness stars of this year for the current region, from the ticked
+    ``field`` boxes."""
+    state = console_state(request)
+    ids = [int(v) for v in request.POST.getlist(field) if v.isdigit() and int(v) < 2**63]
+    if not ids:
+        raise InvalidInput(_("Choose at least one."))
+    confirm(actor=request.user, region_id=state.region.pk, year=timezone.localdate().year,
+            ids=ids, request=request)
+    messages.success(request, done)
+    return HttpResponseRedirect(reverse("groups:console") + anchor)
+
+
 @scoped(Perm.GROUP_MANAGE)
 @require_POST
 def confirm_stars(request: HttpRequest) -> HttpResponse:
-    state = console_state(request)
-    ids = [int(v) for v in request.POST.getlist("group") if v.isdigit() and int(v) < 2**63]
-    if not ids:
-        raise InvalidInput(_("Choose at least one group."))
-    stars.confirm_stars(actor=request.user, region_id=state.region.pk,
-                        year=timezone.localdate().year, group_ids=ids, request=request)
-    messages.success(request, _("Star groups confirmed."))
-    return HttpResponseRedirect(reverse("groups:console") + "#stars")
+    return _confirm(request, "group", lambda ids, **kw: stars.confirm_stars(group_ids=ids, **kw),
+                    _("Star groups confirmed."), "#stars")
 
 
 @scoped(Perm.GROUP_MANAGE)
 @require_POST
 def confirm_fitness(request: HttpRequest) -> HttpResponse:
-    state = console_state(request)
-    ids = [int(v) for v in request.POST.getlist("user") if v.isdigit() and int(v) < 2**63]
-    if not ids:
-        raise InvalidInput(_("Choose at least one resident."))
-    stars.confirm_fitness_stars(actor=request.user, region_id=state.region.pk,
-                                year=timezone.localdate().year, user_ids=ids, request=request)
-    messages.success(request, _("Fitness stars confirmed."))
-    return HttpResponseRedirect(reverse("groups:console") + "#fitness")
+    return _confirm(request, "user",
+                    lambda ids, **kw: stars.confirm_fitness_stars(user_ids=ids, **kw),
+                    _("Fitness stars confirmed."), "#fitness")
 
 
 @scoped(Perm.WORDS_MANAGE)
