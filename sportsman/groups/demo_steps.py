@@ -270,18 +270,21 @@ def step_groups(city: DemoCity) -> None:
     city.made.setdefault("sessions", []).extend(sessions)
 
     # the index for the months with activities, and the city's star groups of the year
+    # (every year the months touch: early in January the stars shown are last year's)
     today = timezone.localdate()
     month = today.replace(day=1)
+    years: set[int] = set()
     for _ in range(MONTHS_OF_ACTIVITIES + 1):
         stars.refresh_month(month)
+        years.add(month.year)
         month = (month - dt.timedelta(days=1)).replace(day=1)
     city_region = Region.objects.filter(level=Level.CITY, code="330400000000").first()
     admin = User.objects.filter(phone_hash=_phone_hash("13800000004")).first()
     if city_region is not None:
-        top = stars.top_groups(city_region, year=today.year, limit=10)
         StarGroup.objects.bulk_create([
-            StarGroup(year=today.year, region=city_region, group_id=t["group_id"],
-                      score=t["score"], confirmed_by=admin) for t in top])
+            StarGroup(year=year, region=city_region, group_id=t["group_id"],
+                      score=t["score"], confirmed_by=admin)
+            for year in sorted(years) for t in stars.top_groups(city_region, year=year, limit=10)])
     city.made["groups"] = len(groups)
     city.made["group_memberships"] = len(memberships)
     city.made["group_posts"] = len(posts)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -155,6 +155,17 @@ def confirm_stars(*, actor: Any, region_id: int, year: int, group_ids: list[int]
                object_id=f"{region.pk}:{year}", request=request,
                data={"year": year, "groups": sorted(set(group_ids))})
     return stars
+
+
+def shown_year() -> int:
+    """The year residents see by default: this one once any of its stars are chosen, else the
+    latest year that has some (in January, last year's), else this one."""
+    from sportsman.groups.models import FitnessStar
+
+    this = timezone.localdate().year
+    chosen = [qs.filter(year__lte=this).aggregate(y=Max("year"))["y"]
+              for qs in (StarGroup.objects, FitnessStar.objects)]
+    return max((y for y in chosen if y is not None), default=this)
 
 
 def stars_of(year: int, region: Region | None = None) -> QuerySet[StarGroup]:

@@ -72,6 +72,23 @@ def test_staff_confirm_star_groups_that_residents_see(tree, api_client):
     assert StarGroup.objects.count() == 1
 
 
+@pytest.mark.parametrize("local_now", ["2027-01-01T00:30:00+08:00", "2027-12-31T23:30:00+08:00"])
+def test_the_page_shows_last_years_stars_until_this_years_are_chosen(tree, client, local_now):
+    with time_machine.travel(local_now, tick=False):
+        this = timezone.localdate().year
+        group = make_group(tree, name="长纤塘健步走")
+        StarGroup.objects.create(year=this - 1, region=tree.city, group=group, score=3.0)
+        assert stars.shown_year() == this - 1
+        page = client.get("/groups/stars/")
+        assert page.status_code == 200 and page.context["year"] == this - 1
+        assert [s.group_id for s in page.context["stars"]] == [group.pk]
+        # once this year's are chosen they are the ones shown; a later year never is
+        StarGroup.objects.create(year=this, region=tree.city, group=group, score=1.0)
+        StarGroup.objects.create(year=this + 1, region=tree.city, group=group, score=1.0)
+        assert stars.shown_year() == this
+        assert client.get("/groups/stars/").context["year"] == this
+
+
 @pytest.mark.parametrize("local_now, months", [
     ("2026-12-31T23:30:00+08:00", ["2026-12-01"]),
     ("2027-01-01T00:30:00+08:00", ["2027-01-01", "2026-12-01"]),

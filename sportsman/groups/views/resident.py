@@ -367,8 +367,8 @@ def check_in(request: HttpRequest, code: str) -> HttpResponse:
 
 @public
 def star_groups(request: HttpRequest) -> HttpResponse:
-    """This year's (or ``?year=``) star groups, and the most active groups of my district."""
-    year = _int(request.GET.get("year")) or timezone.localdate().year
+    """The shown year's (or ``?year=``) star groups, and the most active groups of my district."""
+    year = _int(request.GET.get("year")) or stars.shown_year()
     region = None
     if request.user.is_authenticated and request.user.home_community is not None:
         home = request.user.home_community
