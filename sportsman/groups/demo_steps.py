@@ -190,8 +190,9 @@ def step_groups(city: DemoCity) -> None:
     messages: list[Any] = []
     for group, chosen in zip(groups, member_lists, strict=True):
         count = rng.randint(5, 40)
+        gaps = [rng.randint(30, 900) for _ in range(count)]  # minutes before the next one
         for i in range(count):
-            at = now - dt.timedelta(minutes=(count - i) * rng.randint(30, 900))
+            at = now - dt.timedelta(minutes=sum(gaps[i:]))
             messages.append(ChatMessage(group=group, sender_id=rng.choice(chosen),
                                         client_id=f"demo-{group.pk}-{i}",
                                         text=rng.choice(CHAT), created_at=at))

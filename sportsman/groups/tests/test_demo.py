@@ -29,6 +29,11 @@ def test_the_small_demo_city_has_living_groups():
     groups = Group.objects.count()
     assert groups == city.made["groups"] >= 15
     assert Post.objects.count() and ChatMessage.objects.count() >= groups * 5
+    # each group's chat reads in time order
+    for gid in Group.objects.values_list("pk", flat=True)[:5]:
+        times = list(ChatMessage.objects.filter(group_id=gid).order_by("pk")
+                     .values_list("created_at", flat=True))
+        assert times == sorted(times)
     # counters agree with the rows
     for g in Group.objects.annotate(n=Count("memberships")):
         assert g.members == g.n and g.memberships.filter(role="leader").count() == 1

@@ -114,6 +114,26 @@ def test_the_chat_page_for_members_with_history(tree):
     assert _as(resident(tree)).get(f"/groups/{group.pk}/chat/").status_code == 403
 
 
+def test_the_chat_page_dates_the_lines_of_earlier_days(tree):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sportsman.groups import chat
+    from sportsman.groups.models import ChatMessage
+
+    group = make_group(tree)
+    me = member(tree, group)
+    old, _ = chat.send(actor=leader_of(group), group_id=group.pk, text="上周的话", client_id="o1")
+    chat.send(actor=leader_of(group), group_id=group.pk, text="今天的话", client_id="n1")
+    earlier = timezone.localtime() - dt.timedelta(days=3)
+    ChatMessage.objects.filter(pk=old.pk).update(created_at=earlier)
+    text = _as(me).get(f"/groups/{group.pk}/chat/").content.decode()
+    assert f'{earlier:%m-%d %H:%M}</time>' in text
+    now = timezone.localtime()
+    assert f'>{now:%H:%M}</time>' in text or f'>{now + dt.timedelta(minutes=-1):%H:%M}</time>' in text
+
+
 def test_planning_an_activity_signing_up_and_checking_in(tree):
     group = make_group(tree)
     leader = _as(leader_of(group))

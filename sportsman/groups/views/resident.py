@@ -256,6 +256,7 @@ def chat_page(request: HttpRequest, group_id: int) -> HttpResponse:
     if history:
         chat.mark_read(actor=request.user, group_id=group_id, up_to=history[-1].pk)
     ctx.update({"history": history, "socket_path": f"/ws/groups/{group_id}/chat/",
+                "today": timezone.localdate().isoformat(),
                 "last_id": history[-1].pk if history else 0})
     return render(request, "groups/chat.html", ctx)
 

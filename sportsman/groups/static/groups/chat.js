@@ -48,7 +48,10 @@
     li.appendChild(who); li.appendChild(document.createTextNode(" ")); li.appendChild(text);
     if (m.created_at) {
       var t = document.createElement("time"); t.dateTime = m.created_at;
-      t.textContent = new Date(m.created_at).toTimeString().slice(0, 5);
+      var when = new Date(m.created_at), today = new Date();
+      t.textContent = (when.toDateString() === today.toDateString() ? "" :
+        String(when.getMonth() + 1).padStart(2, "0") + "-" + String(when.getDate()).padStart(2, "0") + " ") +
+        when.toTimeString().slice(0, 5);
       li.appendChild(document.createTextNode(" ")); li.appendChild(t);
     }
     if (m.id && m.id > lastId) { lastId = m.id; }
