@@ -152,6 +152,7 @@ def _register_routers() -> None:
     from sportsman.core.api import router as core_router
     from sportsman.events.api import routers as events_routers
     from sportsman.facilities.api import routers as facilities_routers
+    from sportsman.governance.api import routers as governance_routers
     from sportsman.groups.api import routers as groups_routers
     from sportsman.notifications.api import router as notifications_router
     from sportsman.regions.api import roles_router
@@ -173,6 +174,8 @@ def _register_routers() -> None:
     for router in groups_routers():
         api.add_router("/", router)
     for router in events_routers():
+        api.add_router("/", router)
+    for router in governance_routers():
         api.add_router("/", router)
     for router in cockpit_routers():
         api.add_router("/", router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sportsman.activity",
     "sportsman.rewards",
     "sportsman.groups",
+    "sportsman.governance",
     "sportsman.events",
     "sportsman.cockpit",
 ]

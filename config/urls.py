@@ -17,6 +17,7 @@ urlpatterns = [
     path("rewards/", include("sportsman.rewards.urls")),
     path("groups/", include("sportsman.groups.urls")),
     path("events/", include("sportsman.events.urls")),
+    path("governance/", include("sportsman.governance.urls")),
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("", include("sportsman.core.urls")),
 ]

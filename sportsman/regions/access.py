@@ -53,6 +53,13 @@ class Perm(StrEnum):
     EVENT_MANAGE = "events.manage"
     GROUP_MANAGE = "groups.manage"
     WORDS_MANAGE = "core.sensitive_words"
+    REPORT_HANDLE = "governance.reports"
+    REPORT_RULES = "governance.report_rules"
+    DELIBERATION_MANAGE = "governance.deliberation"
+    SURVEY_MANAGE = "governance.surveys"
+    POST_MODERATE = "governance.posts"
+    VOLUNTEER_MANAGE = "governance.volunteers"
+    PROXY_MANAGE = "governance.proxies"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -98,6 +105,21 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # Events of a subtree: create, file, publish, edit and cancel them; their registrations,
     # check-in scans, results and qualifiers.
     Perm.EVENT_MANAGE: _ADMINS,
+    # Residents' reports (报事反馈) routed to a subtree: accept, work, resolve, reject, merge;
+    # venue managers handle those about their facilities.
+    Perm.REPORT_HANDLE: _ADMINS | {Role.VENUE_MANAGER},
+    # Routing rules and service levels of report categories for a region.
+    Perm.REPORT_RULES: _ADMINS,
+    # Deliberation topics (在线议事) of a subtree: raise, open, close, record the decision.
+    Perm.DELIBERATION_MANAGE: _ADMINS,
+    # Surveys (问卷调查) of a subtree: build, target, open, close, read results and export.
+    Perm.SURVEY_MANAGE: _ADMINS,
+    # Residents' posts and comments in a subtree: answer, turn into a report or topic, take down.
+    Perm.POST_MODERATE: _ADMINS,
+    # Volunteer teams and opportunities of a subtree; a volunteer leader approves hours.
+    Perm.VOLUNTEER_MANAGE: _ADMINS | {Role.VOLUNTEER_LEADER},
+    # Recording and revoking who may act for an elderly resident (family, grid worker).
+    Perm.PROXY_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.TOWN_ADMIN}),
 }
 
 

@@ -1,0 +1,1 @@
+"""Cockpit figures of the governance area `volunteering`."""
