@@ -36,6 +36,12 @@ class TicketTransitionNotAllowed(Conflict):
     default_message = gettext_lazy("The ticket cannot move to this status from its current one.")
 
 
+class TicketFollowsReport(Conflict):
+    code = "ticket_follows_report"
+    default_message = gettext_lazy("This ticket follows a resident's report: handle the report "
+                                   "and the ticket moves with it.")
+
+
 class AssigneeRequired(InvalidInput):
     code = "assignee_required"
     default_message = gettext_lazy("Choose who takes the ticket.")
@@ -75,6 +81,35 @@ def open_device_ticket(*, device: Device, kind: str, title: str, note: str = "")
     return ticket
 
 
+# a report's status -> its ticket's
+REPORT_TO_TICKET = {"submitted": TicketStatus.OPEN, "accepted": TicketStatus.ASSIGNED,
+                    "in_progress": TicketStatus.ASSIGNED, "resolved": TicketStatus.DONE,
+                    "closed": TicketStatus.DONE, "rejected": TicketStatus.DONE,
+                    "merged": TicketStatus.DONE}
+
+
+def open_report_ticket(*, report_id: int, facility_id: int, title: str) -> MaintenanceTicket:
+    """The facility's ticket for a resident's report (kind ``report``), once per report: a
+    replayed event finds the one it made. The report's handlers are told by governance."""
+    ticket, _created = MaintenanceTicket.objects.get_or_create(
+        report_id=report_id,
+        defaults={"facility_id": facility_id, "kind": TicketKind.REPORT, "title": title[:200]})
+    return ticket
+
+
+def follow_report(*, report_id: int, status: str, actor_id: int | None) -> None:
+    """Move the report's ticket to the status matching the report's (``REPORT_TO_TICKET``):
+    whoever works the report is the ticket's assignee; a reopened report opens it again."""
+    to = REPORT_TO_TICKET.get(status)
+    if to is None:
+        return
+    changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
+    if to == TicketStatus.ASSIGNED and actor_id is not None:
+        changes["assignee_id"] = actor_id
+    changes["done_at"] = timezone.now() if to == TicketStatus.DONE else None
+    MaintenanceTicket.objects.filter(report_id=report_id).update(**changes)
+
+
 def tickets_for(access: Access, *, facility_id: int | None = None,
                 status: str | None = None) -> QuerySet[MaintenanceTicket]:
     """Tickets of facilities in the actor's FACILITY_MANAGE scope, newest first."""
@@ -104,6 +139,8 @@ def transition_ticket(*, actor: Any, ticket_id: int, to: str, assignee_id: int |
         if ticket is None:
             raise NotFound()
         before = ticket.status
+        if ticket.report_id is not None:
+            raise TicketFollowsReport()
         if to not in TRANSITIONS[before]:
             raise TicketTransitionNotAllowed()
         region = ticket.facility.region

@@ -575,6 +575,9 @@ class MaintenanceTicket(TimeStampedModel):
                                  on_delete=models.SET_NULL, related_name="+")
     note = models.TextField(blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    # A resident's report about the facility (governance): the ticket follows the report, which
+    # its handlers work; a plain id, the facilities app does not reach into governance.
+    report_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -115,6 +115,21 @@ def community_centroid(community: Region) -> tuple[float, float] | None:
     return float(row["lat"]), float(row["lng"])
 
 
+def nearest_community(lat: float, lng: float) -> Region | None:
+    """The community a point lies in, taken as the region of the nearest facility (looked for in
+    the rings of ``search_misses.NEAREST_RINGS_M``, the next only when the last held none)."""
+    shrink = math.cos(math.radians(lat)) ** 2
+    for radius in search_misses.NEAREST_RINGS_M:
+        min_lat, max_lat, min_lng, max_lng = geo.bounding_box(lat, lng, radius)
+        rows = list(Facility.objects.filter(lat__gte=min_lat, lat__lte=max_lat, lng__gte=min_lng,
+                                            lng__lte=max_lng)
+                    .values_list("region_id", "lat", "lng")[:2000])
+        if rows:
+            region_id = min(rows, key=lambda r: (r[1] - lat) ** 2 + (r[2] - lng) ** 2 * shrink)[0]
+            return Region.objects.filter(pk=region_id).first()
+    return None
+
+
 # The catalogue of sports changes almost never and is the same for everyone: each process keeps
 # it (slug → id for the filter, id → names for the results) and reloads it after a minute, when
 # a sport is saved or deleted in this process, or when it meets a slug or an id it lacks.
