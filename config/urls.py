@@ -18,6 +18,7 @@ urlpatterns = [
     path("groups/", include("sportsman.groups.urls")),
     path("events/", include("sportsman.events.urls")),
     path("governance/", include("sportsman.governance.urls")),
+    path("open311/v2/", include("sportsman.governance.open311")),
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("", include("sportsman.core.urls")),
 ]

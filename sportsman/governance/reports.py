@@ -78,6 +78,7 @@ REOPEN_DAYS = 7  # the reporter may reopen within this many days of the resoluti
 MAX_PHOTOS = 9
 NEARBY_M = 300.0
 NEARBY_DAYS = 14
+CLIENT_LIMITS = (Limit(60, dt.timedelta(minutes=1)),)
 LIMITS = (Limit(3, dt.timedelta(minutes=5)), Limit(20, dt.timedelta(days=1)))
 
 
@@ -277,6 +278,9 @@ def submit(*, actor: Any, category: str, description: str, photos: list[bytes] |
         if reporter is not None:
             refuse_over(Report.objects.filter(reporter=reporter), "created_at", LIMITS, now,
                         _("You have sent several reports just now; please wait a little."))
+        elif open311_client is not None:
+            refuse_over(Report.objects.filter(open311_client=open311_client), "created_at",
+                        CLIENT_LIMITS, now)
         report = Report.objects.create(
             reporter=reporter, acted_by=acting.acted_by if acting else None,
             open311_client=open311_client, region=region, facility=facility, lat=lat, lng=lng,

@@ -296,3 +296,39 @@ def set_rule(request: HttpRequest, data: RuleIn):
     """Set who handles a category in a region of my subtree and how fast (audited)."""
     rule = reports.set_rule(actor=request.user, **data.model_dump())
     return rule_out(RoutingRule.objects.select_related("region").get(pk=rule.pk))
+
+
+class ClientIn(In):
+    city_id: int = Field(..., ge=1, lt=2**63)
+    name: str = Field(..., max_length=64)
+
+
+class ClientOut(Schema):
+    id: int
+    name: str
+    created_at: dt.datetime
+
+
+class IssuedOut(ClientOut):
+    api_key: str
+
+
+@router.get("/console/open311-clients", response=list[ClientOut])
+@scoped(Perm.REPORT_RULES)
+def open311_clients(request: HttpRequest):
+    """The 311 applications that may post reports (city staff)."""
+    from sportsman.governance import open311
+
+    return [{"id": c.pk, "name": c.name, "created_at": c.created_at}
+            for c in open311.clients(actor=request.user)]
+
+
+@router.post("/console/open311-clients", response={201: IssuedOut})
+@scoped(Perm.REPORT_RULES)
+def issue_open311_key(request: HttpRequest, data: ClientIn):
+    """Issue an ``api_key`` for a 311 application (city staff; shown once, audited)."""
+    from sportsman.governance import open311
+
+    client, key = open311.issue_key(actor=request.user, name=data.name, city_id=data.city_id)
+    return Status(201, {"id": client.pk, "name": client.name, "created_at": client.created_at,
+                        "api_key": key})

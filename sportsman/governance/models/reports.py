@@ -187,8 +187,9 @@ class ReportEvent(models.Model):
 
 
 class Open311Client(TimeStampedModel):
-    """A 311 application allowed to post reports (its ``api_key``, stored hashed)."""
+    """A 311 application allowed to post reports in one city (its ``api_key``, stored hashed)."""
 
+    city = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=64)
     key_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
