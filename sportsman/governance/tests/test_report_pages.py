@@ -13,7 +13,7 @@ from sportsman.governance.tests.fixtures_reports import LAT, LNG, facility, jpeg
 pytestmark = pytest.mark.django_db
 
 
-def _as(client, user):  # noqa: ANN001, ANN202
+def _as(client, user):
     client.force_login(user)
     return client
 
