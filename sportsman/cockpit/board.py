@@ -26,8 +26,8 @@ from sportsman.regions.models import Region
 # The cards at the top, in this order (those the registry knows; a missing app drops its cards).
 HEADLINE = ("residents_registered", "residents_active_7d", "residents_active_30d",
             "exercise_minutes", "regular_share", "facilities", "smart_facilities",
-            "utilisation", "bookings", "visits", "tickets_on_time_rate", "points_earned",
-            "points_spent", "vouchers_claimed", "vouchers_redeemed")
+            "utilisation", "bookings", "visits", "tickets_on_time_rate", "reports_on_time_rate",
+            "points_earned", "points_spent", "vouchers_claimed", "vouchers_redeemed")
 # The trend charts of the big screen.
 SCREEN_TRENDS = ("exercise_minutes", "residents_active_7d", "visits", "bookings")
 DEFAULT_SORT = "exercise_minutes"
