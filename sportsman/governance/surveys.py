@@ -53,7 +53,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     SurveyStatus.OPEN: frozenset({SurveyStatus.CLOSED}),
     SurveyStatus.CLOSED: frozenset(),
 }
-STAMPS = {SurveyStatus.OPEN: "opened_at", SurveyStatus.CLOSED: "closed_at"}
+STAMPS: dict[str, str] = {SurveyStatus.OPEN: "opened_at", SurveyStatus.CLOSED: "closed_at"}
 
 
 class SurveyNotFound(NotFound):
@@ -169,6 +169,9 @@ class Targeting:
     sports: Sequence[str] = ()  # slugs
 
 
+EVERYONE = Targeting()
+
+
 def _clean_targeting(t: Targeting) -> tuple[Targeting, list[Sport]]:
     if t.sex not in ("", "F", "M"):
         raise InvalidInput(code="invalid_target", fields={"target_sex": [_("Unknown sex.")]})
@@ -221,7 +224,7 @@ def _write_questions(survey: Survey, specs: Sequence[QuestionSpec]) -> None:
 
 def create_survey(*, actor: Any, region_id: int, title: str, description: str = "",
                   is_anonymous: bool = False, opens_at: dt.datetime, closes_at: dt.datetime,
-                  targeting: Targeting = Targeting(), questions: Sequence[QuestionSpec] = (),
+                  targeting: Targeting = EVERYONE, questions: Sequence[QuestionSpec] = (),
                   request: Any = None) -> Survey:
     """A draft survey of a region in the actor's SURVEY_MANAGE scope (audited)."""
     region = Region.objects.filter(pk=region_id).first()

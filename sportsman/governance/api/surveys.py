@@ -54,7 +54,7 @@ class SurveyIn(In):
     is_anonymous: bool = False
     opens_at: dt.datetime
     closes_at: dt.datetime
-    target: TargetIn = Field(default_factory=TargetIn)
+    target: TargetIn | None = None
     questions: list[QuestionIn] = Field(default_factory=list, max_length=surveys.MAX_QUESTIONS)
 
 
@@ -189,7 +189,7 @@ def _staff(s: Survey) -> StaffSurveyOut:
 @for_self
 def open_to_me(request: HttpRequest):
     """The surveys I may answer now (each says whether I already did), soonest closing first."""
-    return [MySurveyOut(**_base(s), answered=s.answered)
+    return [MySurveyOut(**_base(s), answered=s.answered)  # type: ignore[attr-defined]
             for s in surveys.open_for(request.user)[:100]]
 
 
@@ -235,7 +235,8 @@ def create(request: HttpRequest, body: SurveyIn):
     made = surveys.create_survey(
         actor=request.user, region_id=body.region_id, title=body.title,
         description=body.description, is_anonymous=body.is_anonymous, opens_at=body.opens_at,
-        closes_at=body.closes_at, targeting=body.target.targeting(),
+        closes_at=body.closes_at,
+        targeting=body.target.targeting() if body.target else surveys.EVERYONE,
         questions=[q.spec() for q in body.questions], request=request)
     return Status(201, _staff(surveys.staff_survey(request.user, made.pk)))
 

@@ -23,7 +23,7 @@ EVERY_KIND = [
 
 
 def make_survey(tree: Any, *, region: Any = None, actor: Any = None, open_: bool = True,
-                anonymous: bool = False, targeting: Targeting = Targeting(),
+                anonymous: bool = False, targeting: Targeting = surveys.EVERYONE,
                 questions: list[QuestionSpec] | None = None, title: str = "体育设施满意度调查",
                 **extra: Any) -> Survey:
     now = timezone.now()

@@ -35,7 +35,7 @@ def _int(raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() and int(raw) < 2**63 else None
 
 
-def _number(raw: str) -> int | float | None | str:
+def _number(raw: str) -> int | float | str | None:
     raw = raw.strip()
     if not raw:
         return None
@@ -92,11 +92,11 @@ def survey_page(request: HttpRequest, survey_id: int) -> HttpResponse:
         survey = surveys.visible_survey(user, survey_id)
         mine = True
     except surveys.SurveyNotFound:
-        survey = (Survey.objects.select_related("region").exclude(status=SurveyStatus.DRAFT)
-                  .filter(pk=survey_id).first())
-        if survey is None:
+        found = (Survey.objects.select_related("region").exclude(status=SurveyStatus.DRAFT)
+                 .filter(pk=survey_id).first())
+        if found is None:
             raise
-        mine = False
+        survey, mine = found, False
     principals = _principals(user, survey)
     if not mine and not principals:
         raise surveys.SurveyNotFound()
