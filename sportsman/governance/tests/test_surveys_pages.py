@@ -44,7 +44,11 @@ def test_a_resident_lists_answers_and_sees_thanks(tree):
     assert "场馆开放时间调查" in listing and f"/governance/surveys/{survey.pk}/" in listing
 
     page = client.get(f"/governance/surveys/{survey.pk}/").content.decode()
-    assert 'id="survey-form"' in page and 'type="radio"' in page
+    assert 'id="survey-form"' in page
+    rating = survey.questions.get(kind="rating")
+    assert page.count(f'name="q{rating.pk}"') == rating.scale == 5
+    matrix = survey.questions.get(kind="matrix")
+    assert page.count(f'name="q{matrix.pk}_r1"') == len(matrix.choices)
 
     done = client.post(f"/governance/surveys/{survey.pk}/", _form(survey))
     assert done.status_code == 302
