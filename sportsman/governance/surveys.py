@@ -11,6 +11,7 @@ row, never with the answers (see ``models/surveys.py``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ MAX_MATRIX_ROWS = 20
 MAX_MATRIX_COLUMNS = 10
 TEXT_ANSWER_MAX = 500
 RATING_SCALES = (5, 10)
+NUMBER_LIMIT = 1e12
 NOTIFY_CAP = 50_000  # residents told when a survey opens; the list page shows it to all anyway
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -189,6 +191,11 @@ def _clean_targeting(t: Targeting) -> tuple[Targeting, list[Sport]]:
     return t, sports
 
 
+def aware(when: dt.datetime) -> dt.datetime:
+    """A time without an offset is read as local time (Asia/Shanghai)."""
+    return timezone.make_aware(when) if timezone.is_naive(when) else when
+
+
 def _clean_window(opens_at: dt.datetime, closes_at: dt.datetime) -> None:
     if closes_at <= opens_at:
         raise InvalidInput(code="invalid_window",
@@ -233,6 +240,7 @@ def create_survey(*, actor: Any, region_id: int, title: str, description: str = 
     access_for_user(actor).require(Perm.SURVEY_MANAGE, region)
     title = check_text(title, field="title", max_length=80)
     description = check_text(description, field="description", max_length=2000, required=False)
+    opens_at, closes_at = aware(opens_at), aware(closes_at)
     _clean_window(opens_at, closes_at)
     targeting, sports = _clean_targeting(targeting)
     specs = clean_questions(questions)
@@ -280,9 +288,10 @@ def update_survey(*, actor: Any, survey_id: int, title: str = _UNSET,
             survey.is_anonymous = is_anonymous
             changed.append("is_anonymous")
         if opens_at is not _UNSET:
-            survey.opens_at = opens_at
+            survey.opens_at = aware(opens_at)
             changed.append("opens_at")
         if closes_at is not _UNSET:
+            closes_at = aware(closes_at)
             if survey.status == SurveyStatus.OPEN and closes_at <= timezone.now():
                 raise InvalidInput(code="invalid_window",
                                    fields={"closes_at": [_("Close it instead.")]})
@@ -509,7 +518,8 @@ def _clean_one(q: SurveyQuestion, value: Any, problems: _Problems) -> Any:
             return None
         return value
     if q.kind == QuestionKind.NUMBER:
-        if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+        if (not isinstance(value, int | float) or isinstance(value, bool)
+                or not math.isfinite(value) or abs(value) > NUMBER_LIMIT):
             problems.add(q, "not_a_number", _("Give a number."))
             return None
         if ((q.min_value is not None and value < q.min_value)

@@ -72,6 +72,14 @@ def test_a_survey_closing_before_it_opens_is_refused(tree):
                  title="问卷", opens_at=now, closes_at=now) == "invalid_window"
 
 
+def test_a_time_without_an_offset_is_local_time(tree):
+    survey = make_survey(tree, open_=False)
+    local = dt.datetime(2030, 5, 1, 9, 30)  # naive
+    surveys.update_survey(actor=tree.town_admin, survey_id=survey.pk, closes_at=local)
+    survey.refresh_from_db()
+    assert timezone.localtime(survey.closes_at).replace(tzinfo=None) == local
+
+
 def test_staff_build_only_in_their_own_subtree(tree):
     now = timezone.now()
     assert _code(surveys.create_survey, actor=tree.sibling_town_admin, region_id=tree.t1.pk,
@@ -180,6 +188,8 @@ def _q(survey: Survey, kind: str) -> str:
     ("rating", 0, "out_of_range"),
     ("number", 22, "out_of_range"),
     ("number", "三", "not_a_number"),
+    ("number", float("inf"), "not_a_number"),
+    ("text", 42, "invalid_answer"),
     ("matrix", {"0": 2}, "answer_required"),
     ("matrix", {"5": 1, "0": 1, "1": 1}, "unknown_choice"),
     ("text", "长" * 501, "answer_too_long"),
