@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sportsman.core.errors import DomainError
 from sportsman.core.models import AuditEntry, Sport
@@ -270,7 +271,8 @@ def test_an_anonymous_response_does_not_name_the_respondent(tree):
     sheet = load_workbook(io.BytesIO(export(actor=tree.town_admin, survey_id=survey.pk))).active
     cells = {str(c.value) for row in sheet.iter_rows() for c in row}
     assert not cells & {str(elder.pk), elder.nickname, helper.nickname, str(helper.pk)} - {""}
-    assert "Nickname" not in cells and "Resident ID" not in cells
+    assert _("Nickname") not in cells and _("Resident ID") not in cells
+    assert _("Day") in cells
 
 
 # --- results and export -------------------------------------------------------------------------

@@ -116,3 +116,32 @@ def test_an_unknown_field_is_refused(tree, api_client):
         "region_id": tree.t1.pk, "title": "问卷", **_window(), "colour": "red"})
     assert response.status_code in (400, 422)
     assert not Survey.objects.exists()
+
+
+def test_staff_list_in_few_queries(tree, api_client, django_assert_max_num_queries):
+    made = [make_survey(tree, title=f"问卷{i}", open_=i % 2 == 0) for i in range(6)]
+    make_survey(tree, region=tree.t3, actor=tree.sibling_district_admin, title="秀洲问卷")
+    client = api_client.as_user(tree.town_admin)
+    with django_assert_max_num_queries(5):
+        rows = client.get("/api/v1/console/surveys").json()
+    assert [r["id"] for r in rows] == [s.pk for s in reversed(made)]
+    drafts = client.get("/api/v1/console/surveys?status=draft").json()
+    assert {r["id"] for r in drafts} == {s.pk for s in made if s.status == "draft"}
+
+
+def test_answering_for_someone_through_the_api(tree, api_client):
+    from sportsman.governance import proxy
+
+    elder = resident(tree, nickname="李奶奶")
+    worker = resident(tree, nickname="网格员")
+    survey = make_survey(tree)
+    body = {"answers": good_answers(survey), "for_user_id": elder.pk}
+    refused = api_client.as_user(worker).json("post", f"/api/v1/surveys/{survey.pk}/responses",
+                                              body)
+    assert refused.status_code == 403 and refused.json()["code"] == "proxy_not_authorised"
+    proxy.grant(actor=elder, agent_phone=worker.phone, relation="grid_worker")
+    made = api_client.as_user(worker).json("post", f"/api/v1/surveys/{survey.pk}/responses",
+                                           body)
+    assert made.status_code == 201
+    assert (made.json()["user_id"], made.json()["acted_by_id"]) == (elder.pk, worker.pk)
+    assert api_client.as_user(elder).get(f"/api/v1/surveys/{survey.pk}").json()["answered"]

@@ -62,7 +62,9 @@ def test_a_bad_answer_on_the_page_stores_nothing(tree):
     survey = make_survey(tree)
     data = _form(survey)
     data[f"q{survey.questions.get(kind='rating').pk}"] = "9"
-    response = _as(person).post(f"/governance/surveys/{survey.pk}/", data)
+    client = _as(person)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = client.post(f"/governance/surveys/{survey.pk}/", data)
     assert response.status_code == 400
     assert "Some answers need another look." in response.content.decode()
     assert not SurveyParticipation.objects.exists()
