@@ -315,8 +315,9 @@ def update_survey(*, actor: Any, survey_id: int, title: str = _UNSET,
 
 def transition_survey(*, actor: Any, survey_id: int, to: str, request: Any = None) -> Survey:
     """Open or close a survey of the actor's subtree by the transition table (audited). Opening
-    needs at least one question and a closing time still ahead; the targeted residents are told
-    (in batches, after commit is not needed: the inbox rows commit with the opening)."""
+    needs at least one question and a closing time still ahead. The targeted residents are told
+    at once when it already takes answers (the inbox rows commit with the opening), else when
+    its opening time comes (:func:`announce_due`, a scheduled job)."""
     with transaction.atomic():
         survey = staff_survey(actor, survey_id, lock=True)
         if to == SurveyStatus.OPEN:
@@ -328,15 +329,40 @@ def transition_survey(*, actor: Any, survey_id: int, to: str, request: Any = Non
         transition(survey, to, table=TRANSITIONS, stamps=STAMPS, error=BadSurveyTransition)
         audit.record(actor=actor, action=f"governance.survey.{to}", obj=survey,
                      region=survey.region, request=request)
-        if to == SurveyStatus.OPEN:
+        if to == SurveyStatus.OPEN and survey.opens_at <= timezone.now():
             _announce(survey)
     return survey
 
 
-def _announce(survey: Survey) -> int:
+def announce_due(now: dt.datetime | None = None) -> int:
+    """Tell the audiences of open surveys whose opening time has come and who were not told
+    yet; each survey is claimed by one conditional UPDATE, so two runs never tell twice.
+    Returns the number of surveys announced."""
+    now = now or timezone.now()
+    done = 0
+    due = (Survey.objects.filter(status=SurveyStatus.OPEN, announced_at=None, opens_at__lte=now,
+                                 closes_at__gt=now).select_related("region").order_by("id"))
+    for survey in due[:100]:
+        with transaction.atomic():
+            if Survey.objects.filter(pk=survey.pk, announced_at=None).update(announced_at=now):
+                _announce(survey, now=now)
+                done += 1
+    return done
+
+
+def close_ended(now: dt.datetime | None = None) -> int:
+    """Close the open surveys whose closing time has passed (the table allows open → closed;
+    one conditional UPDATE). Returns how many closed."""
+    now = now or timezone.now()
+    return Survey.objects.filter(status=SurveyStatus.OPEN, closes_at__lte=now).update(
+        status=SurveyStatus.CLOSED, closed_at=F("closes_at"), updated_at=now)
+
+
+def _announce(survey: Survey, now: dt.datetime | None = None) -> int:
     from sportsman.notifications.categories import Category
     from sportsman.notifications.services import notify
 
+    Survey.objects.filter(pk=survey.pk).update(announced_at=now or timezone.now())
     users = targeted_residents(survey)
     last = users.values_list("pk", flat=True)[NOTIFY_CAP - 1:NOTIFY_CAP].first()
     if last is not None:

@@ -180,6 +180,7 @@ def step_surveys(city: DemoCity) -> None:
             target_age_min=target.get("age_min"), target_age_max=target.get("age_max"),
             created_by_id=staff.get(region.pk),
             opened_at=opens if status != SurveyStatus.DRAFT else None,
+            announced_at=opens if status != SurveyStatus.DRAFT else None,
             closed_at=closes if status == SurveyStatus.CLOSED else None))
     Survey.objects.bulk_create(surveys, batch_size=BATCH)
     questions: list[Any] = []

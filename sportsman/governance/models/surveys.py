@@ -60,6 +60,7 @@ class Survey(TimeStampedModel):
                                    related_name="+")
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)  # its audience was told
 
     class Meta:
         constraints = [

@@ -132,6 +132,37 @@ def test_opening_tells_the_targeted_residents_once(tree):
     assert Notification.objects.get(user=told).link == f"/governance/surveys/{survey.pk}/"
 
 
+def test_a_survey_opened_ahead_of_time_is_announced_when_its_time_comes(tree):
+    told = resident(tree)
+    survey = make_survey(tree, open_=False)
+    later = timezone.now() + dt.timedelta(hours=2)
+    surveys.update_survey(actor=tree.town_admin, survey_id=survey.pk, opens_at=later)
+    surveys.transition_survey(actor=tree.town_admin, survey_id=survey.pk, to="open")
+    assert not Notification.objects.filter(user=told).exists()
+    assert surveys.announce_due() == 0
+
+    assert surveys.announce_due(now=later + dt.timedelta(minutes=1)) == 1
+    assert surveys.announce_due(now=later + dt.timedelta(minutes=2)) == 0
+    assert Notification.objects.filter(user=told).count() == 1
+
+
+def test_surveys_past_their_closing_time_are_closed_by_the_sweep(tree):
+    survey = make_survey(tree)
+    running = make_survey(tree, title="还在进行")
+    assert surveys.close_ended() == 0
+    assert surveys.close_ended(now=survey.closes_at + dt.timedelta(seconds=1)) == 2
+    survey.refresh_from_db()
+    running.refresh_from_db()
+    assert survey.status == running.status == "closed" and survey.closed_at == survey.closes_at
+
+
+def test_the_sweep_task_is_scheduled():
+    from sportsman.core import scheduler
+    from sportsman.governance import surveys_tasks  # noqa: F401
+
+    assert "governance.sweep_surveys" in {job.name for job in scheduler.SCHEDULE}
+
+
 # --- targeting ----------------------------------------------------------------------------------
 
 
