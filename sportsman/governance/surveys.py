@@ -440,9 +440,10 @@ def open_for(user: Any, now: dt.datetime | None = None) -> QuerySet[Survey]:
             .select_related("region").order_by("closes_at", "id"))
 
 
-def answered_by(user: Any) -> QuerySet[Survey]:
-    return (Survey.objects.filter(participations__user_id=user.pk).select_related("region")
-            .order_by("-participations__created_at"))
+def answered_by(user: Any, limit: int = 20) -> list[Survey]:
+    """The surveys ``user`` answered (or someone answered for them), latest first."""
+    return [p.survey for p in SurveyParticipation.objects.filter(user_id=user.pk)
+            .select_related("survey__region").order_by("-created_at", "-id")[:limit]]
 
 
 def targeted_residents(survey: Survey) -> QuerySet[Any]:

@@ -55,6 +55,9 @@ def test_a_resident_lists_answers_and_sees_thanks(tree):
     assert SurveyParticipation.objects.filter(user=person).exists()
     after = client.get(f"/governance/surveys/{survey.pk}/").content.decode()
     assert 'id="answered"' in after and 'id="survey-form"' not in after
+    listing = client.get("/governance/surveys/").content.decode()
+    assert 'id="answered-title"' in listing
+    assert listing.count(f"/governance/surveys/{survey.pk}/") == 2  # open (answered), answered
 
 
 def test_a_bad_answer_on_the_page_stores_nothing(tree):

@@ -54,7 +54,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     """The surveys I may answer now, and those I answered."""
     return render(request, "governance/surveys/list.html", {
         "open": list(surveys.open_for(request.user)[:100]),
-        "answered": list(surveys.answered_by(request.user)[:20])})
+        "answered": surveys.answered_by(request.user)})
 
 
 def answers_from(post: Any, questions: list[SurveyQuestion]) -> dict[str, Any]:
@@ -203,7 +203,7 @@ def console_list(request: HttpRequest) -> HttpResponse:
     rows = (surveys.surveys_in_scope(access).filter(subtree_q(region.path, "region"))
             .order_by("-id")[:200])
     return _render(request, "governance/surveys/console_list.html", state, SECTION,
-                   surveys=list(rows), can_manage=can_manage,
+                   surveys=list(rows), can_manage=can_manage, now=timezone.now(),
                    form=SurveyForm(initial={"opens_at": now,
                                             "closes_at": now + dt.timedelta(days=14)}))
 
