@@ -122,7 +122,8 @@ def _labels(values: Iterable[str], *, index: int, what: str, low: int, high: int
                    _("Give %(low)d to %(high)d non-empty %(what)s.")
                    % {"low": low, "high": high, "what": what})
     if len(set(out)) != len(out):
-        raise _bad(index, f"invalid_{what}", _("Each of the %(what)s must differ.") % {"what": what})
+        raise _bad(index, f"invalid_{what}",
+                   _("Each of the %(what)s must differ.") % {"what": what})
     if any(len(v) > 100 for v in out) or any(contains_sensitive(v) for v in out):
         raise _bad(index, f"invalid_{what}",
                    _("Each of the %(what)s is at most 100 characters, without sensitive words.")
@@ -182,8 +183,8 @@ def _clean_targeting(t: Targeting) -> tuple[Targeting, list[Sport]]:
             raise InvalidInput(code="invalid_target",
                                fields={"target_age": [_("Ages go from 0 to 120.")]})
     if t.age_min is not None and t.age_max is not None and t.age_min > t.age_max:
-        raise InvalidInput(code="invalid_target",
-                           fields={"target_age": [_("The youngest age must not exceed the oldest.")]})
+        message = _("The youngest age must not exceed the oldest.")
+        raise InvalidInput(code="invalid_target", fields={"target_age": [message]})
     slugs = sorted(set(t.sports))
     sports = list(Sport.objects.filter(slug__in=slugs).order_by("slug"))
     if len(sports) != len(slugs):

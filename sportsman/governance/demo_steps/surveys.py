@@ -1,11 +1,12 @@
 """Demo surveys (step 87): questionnaires about sports facilities, opening hours and activities
 at every level of 嘉兴 (jx: two a community, one a town, two a district, three for the city —
-259), most closed with their responses, some open now, a few drafts. Respondents are
-residents of the survey's audience (its region's subtree; the elderly-fitness and youth-training
+259), most closed with their responses, some open now, a few drafts. Respondents are residents
+of the survey's audience (its region's subtree; the elderly-fitness and youth-training
 questionnaires are narrowed by age band); one in ten answers of a resident who gave a proxy
-grant (when an earlier step made grants) was made by their agent (``acted_by``). Anonymous surveys keep no respondent with the answers, like
-live ones. The demo resident (13800000000) has open surveys to answer in 花园社区 and 新嘉街道.
-Everything is bulk-inserted; deterministic from ``city.rng("governance-surveys")``.
+grant (when an earlier step made grants) was made by their agent (``acted_by``). Anonymous
+surveys keep no respondent with the answers, like live ones. The demo resident (13800000000)
+has open surveys to answer in 花园社区 and 新嘉街道. Everything is bulk-inserted; deterministic
+from ``city.rng("governance-surveys")``.
 """
 
 from __future__ import annotations
