@@ -69,7 +69,13 @@ def test_a_bad_answer_on_the_page_stores_nothing(tree):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = client.post(f"/governance/surveys/{survey.pk}/", data)
     assert response.status_code == 400
-    assert "Some answers need another look." in response.content.decode()
+    page = response.content.decode()
+    assert "Some answers need another look." in page and 'id="survey-form"' in page
+    rating = survey.questions.get(kind="rating")
+    assert f'id="q{rating.pk}-error"' in page
+    single = survey.questions.get(kind="single")
+    assert f'name="q{single.pk}" value="1" checked' in page  # what was given stays
+    assert "希望延长开放时间</textarea>" in page
     assert not SurveyParticipation.objects.exists()
 
 

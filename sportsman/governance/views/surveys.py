@@ -101,20 +101,53 @@ def survey_page(request: HttpRequest, survey_id: int) -> HttpResponse:
     if not mine and not principals:
         raise surveys.SurveyNotFound()
     questions = list(survey.questions.all())
+    given: dict[str, Any] = {}
+    errors: dict[str, list[Any]] = {}
+    status = 200
+    for_user = _int(request.POST.get("for_user")) if request.method == "POST" else None
     if request.method == "POST":
-        for_user = _int(request.POST.get("for_user"))
-        surveys.respond(actor=user, survey_id=survey.pk,
-                        answers=answers_from(request.POST, questions), for_user_id=for_user)
-        messages.success(request, _("Thank you for answering."))
-        return HttpResponseRedirect(reverse("governance:survey", args=[survey.pk]))
+        given = answers_from(request.POST, questions)
+        try:
+            surveys.respond(actor=user, survey_id=survey.pk, answers=given,
+                            for_user_id=for_user)
+        except InvalidInput as exc:
+            # shown on the form again, with what was given: nobody answers twice as much
+            errors, status = exc.fields, 400
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Thank you for answering."))
+            return HttpResponseRedirect(reverse("governance:survey", args=[survey.pk]))
     answered = mine and surveys.has_answered(user, survey)
     pending = [p for p in principals if not surveys.has_answered(p, survey)]
     return render(request, "governance/surveys/answer.html", {
-        "survey": survey, "questions": questions, "answered": answered,
+        "survey": survey, "items": form_items(questions, given, errors), "answered": answered,
         "accepting": surveys.is_accepting(survey), "can_self": mine and not answered,
         "is_over": survey.status == SurveyStatus.CLOSED or survey.closes_at <= timezone.now(),
-        "principals": pending, "show_form": surveys.is_accepting(survey) and (
-            (mine and not answered) or bool(pending))})
+        "principals": pending, "for_user": for_user, "show_form": surveys.is_accepting(survey)
+        and ((mine and not answered) or bool(pending))}, status=status)
+
+
+def form_items(questions: list[SurveyQuestion], given: dict[str, Any],
+               errors: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """What the answer form shows per question: its options ticked as given, its errors."""
+    items = []
+    for q in questions:
+        value = given.get(str(q.pk))
+        picked = (set(value) if isinstance(value, list)
+                  else {value} if isinstance(value, int) else set())
+        item: dict[str, Any] = {"q": q, "errors": errors.get(f"q{q.pk}", []),
+                                "value": "" if value is None else value}
+        if q.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+            item["options"] = [(i, label, i in picked) for i, label in enumerate(q.choices)]
+        elif q.kind == QuestionKind.RATING:
+            item["options"] = [(i, str(i), i in picked) for i in range(1, (q.scale or 5) + 1)]
+        elif q.kind == QuestionKind.MATRIX:
+            cells = value if isinstance(value, dict) else {}
+            item["rows"] = [(r, label, [(c, column, cells.get(str(r)) == c)
+                                        for c, column in enumerate(q.choices)])
+                            for r, label in enumerate(q.rows)]
+        items.append(item)
+    return items
 
 
 # --- console ------------------------------------------------------------------------------------
