@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.tasks import task
 
 from sportsman.core.scheduler import Job, register
+from sportsman.governance import surveys_tasks  # noqa: F401 (the areas' own jobs register too)
 
 
 @task()

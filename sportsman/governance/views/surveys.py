@@ -27,7 +27,7 @@ from sportsman.regions.access import Perm, for_self, scoped
 from sportsman.regions.models import subtree_q
 from sportsman.regions.views import _render, console_state
 
-SECTION = "surveys"
+SECTION = "governance"
 
 
 def _int(raw: str | None) -> int | None:
