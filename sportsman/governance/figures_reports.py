@@ -1,7 +1,8 @@
 """The reports' cockpit figures (see ``sportsman.core.figures``), by the community the reported
 place lies in: reports opened, resolved, resolved on time (within the resolve time they had when
 resolved, escalations included), the residents' ratings, and the rates made of them. These are
-the cockpit's "reports and on-time resolution" panel."""
+the cockpit's "reports and on-time resolution" panel. Reports also count as a demand signal: a
+community where residents keep reporting problems with its sports places is a hot spot."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from collections.abc import Iterator
 
 from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from sportsman.core import figures
-from sportsman.core.figures import Kind, Row
+from sportsman.core.figures import ANY_TIME, Kind, Role, Row, SignalRow
 from sportsman.governance.models import Report, ReportEvent, Step
 
 DOMAIN = "governance"
@@ -60,3 +62,23 @@ figures.ratio("reports_on_time_rate", label=_("reports resolved on time"),
 figures.ratio("report_satisfaction", label=_("satisfaction with the handling (of 5)"),
               numerator="report_rating_points", denominator="reports_rated", scale=1, unit="/5",
               domain=DOMAIN, order=16)
+
+
+HOT_SPOT_THRESHOLD = 5
+
+
+@figures.signal(
+    "reports_made", label=_("problems reported at sports places"), role=Role.SIGN,
+    domain=DOMAIN, order=70,
+    phrase=ngettext_lazy("%(count)d problem reported", "%(count)d problems reported", "count"),
+    threshold=HOT_SPOT_THRESHOLD,
+    sentence=_("%(period)s: residents reported %(count)d problems with sports places in "
+               "%(region)s"),
+    advice=_("inspect the places there, repair or replace what keeps breaking, and tell the "
+             "residents what was done"))
+def reports_made(start: dt.date, end: dt.date) -> Iterator[SignalRow]:
+    since, until = figures.utc_bounds(start, end)
+    rows = (Report.objects.filter(created_at__gte=since, created_at__lt=until)
+            .exclude(category="suggestion").values_list("region_id", "created_at"))
+    for region_id, day, count in figures.summed((r, at, 1) for r, at in rows):
+        yield region_id, day, "", ANY_TIME, count

@@ -80,6 +80,19 @@ class Raw:
         self.registrations = list(Registration.objects.values("event_id", "status",
                                                               "created_at"))
         self.holds_place = set(HOLDS_PLACE)
+        from sportsman.governance.models import (
+            Report,
+            ReportEvent,
+            Survey,
+            SurveyParticipation,
+        )
+
+        self.reports = {r["id"]: r for r in Report.objects.values(
+            "id", "region_id", "created_at", "resolved_at", "resolved_on_time", "rating")}
+        self.ratings = list(ReportEvent.objects.filter(step="rated").values("report_id", "at"))
+        self.surveys = list(Survey.objects.values("region_id", "opened_at"))
+        self.survey_answers = list(SurveyParticipation.objects.values("community_id",
+                                                                      "created_at"))
 
     def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
         """Flows over [start, end]; stocks on ``end``."""
@@ -191,6 +204,25 @@ class Raw:
                          else reg["status"] in self.holds_place)
             if took_part and ev["status"] in held and within(local(ev["starts_at"])):
                 out["event_participants"] += 1
+
+        for rep in self.reports.values():
+            if rep["region_id"] not in regions:
+                continue
+            if within(local(rep["created_at"])):
+                out["reports_opened"] += 1
+            if rep["resolved_at"] is not None and within(local(rep["resolved_at"])):
+                out["reports_resolved"] += 1
+                out["reports_resolved_on_time"] += rep["resolved_on_time"] is True
+        for rated in self.ratings:
+            rep = self.reports[rated["report_id"]]
+            if rep["region_id"] in regions and within(local(rated["at"])):
+                out["reports_rated"] += 1
+                out["report_rating_points"] += rep["rating"]
+        out["surveys_opened"] = sum(1 for sv in self.surveys if sv["region_id"] in regions
+                                    and sv["opened_at"] and within(local(sv["opened_at"])))
+        out["survey_responses"] = sum(1 for a in self.survey_answers
+                                      if a["community_id"] in regions
+                                      and within(local(a["created_at"])))
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 

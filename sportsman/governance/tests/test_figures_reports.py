@@ -42,6 +42,9 @@ def test_reports_resolved_on_time_and_late_and_their_ratings(tree):
     assert _values("reports_resolved_on_time", *span) == {(k1, day): 1}
     assert _values("reports_rated", *span) == {(k1, day): 1, (k1, dt.date(2027, 4, 3)): 1}
     assert sum(_values("report_rating_points", *span).values()) == 5
+    hot = figures.get_signal("reports_made")
+    assert hot is not None
+    assert list(hot.compute(*span)) == [(k1, day, "", "", 3)]
     rate = next(r for r in figures.ratios() if r.key == "reports_on_time_rate")
     assert rate.of({"reports_resolved_on_time": 1, "reports_resolved": 2}) == 50.0
     satisfaction = next(r for r in figures.ratios() if r.key == "report_satisfaction")
