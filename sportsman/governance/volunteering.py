@@ -71,7 +71,7 @@ HOURS_FLOW: dict[str, frozenset[str]] = {
                                            VolunteerStatus.REJECTED}),
     VolunteerStatus.CHECKED_OUT: frozenset({VolunteerStatus.APPROVED, VolunteerStatus.REJECTED}),
 }
-STAMPS = {VolunteerStatus.CANCELLED: "cancelled_at", VolunteerStatus.CHECKED_IN: "checked_in_at",
+STAMPS: dict[str, str] = {VolunteerStatus.CANCELLED: "cancelled_at", VolunteerStatus.CHECKED_IN: "checked_in_at",
           VolunteerStatus.CHECKED_OUT: "checked_out_at", VolunteerStatus.APPROVED: "decided_at",
           VolunteerStatus.REJECTED: "decided_at"}
 LIVE = [VolunteerStatus.SIGNED_UP, VolunteerStatus.CHECKED_IN, VolunteerStatus.CHECKED_OUT,
@@ -626,10 +626,10 @@ def decide_hours(*, actor: Any, signup_id: int, approve: bool, minutes: int | No
                                    code="minutes_required",
                                    fields={"minutes": [_("Required.")]})
             minutes = found.minutes
-        elif minutes != found.minutes or found.status != VolunteerStatus.CHECKED_OUT:
-            if not reason:
-                raise InvalidInput(_("Say why the hours are adjusted."), code="reason_required",
-                                   fields={"reason": [_("Required.")]})
+        elif (minutes != found.minutes or found.status != VolunteerStatus.CHECKED_OUT) \
+                and not reason:
+            raise InvalidInput(_("Say why the hours are adjusted."), code="reason_required",
+                               fields={"reason": [_("Required.")]})
         if not 0 <= minutes <= window:
             raise InvalidInput(fields={"minutes": [
                 _("Between 0 and %(n)d (the opportunity's length).") % {"n": window}]})

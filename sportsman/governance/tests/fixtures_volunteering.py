@@ -18,7 +18,7 @@ def resident(tree: Any, region: Any = None, **extra: Any) -> Any:
 def make_team(tree: Any, *, region: Any = None, leader: Any = None, members: int = 0,
               name: str = "新南社区志愿服务队") -> VolunteerTeam:
     leader = leader or resident(tree, nickname="队长")
-    team = vol.create_team(actor=tree.town_admin, region_id=(region or tree.k2).pk, name=name,
+    team = vol.create_team(actor=tree.city_admin, region_id=(region or tree.k2).pk, name=name,
                            leader_id=leader.pk)
     for _ in range(members):
         member(tree, team)
@@ -27,7 +27,10 @@ def make_team(tree: Any, *, region: Any = None, leader: Any = None, members: int
 
 
 def leader_of(team: VolunteerTeam) -> Any:
-    return team.memberships.filter(role="leader", status="active").order_by("id").first().user
+    first = (team.memberships.filter(role="leader", status="active").select_related("user")
+             .order_by("id").first())
+    assert first is not None
+    return first.user
 
 
 def member(tree: Any, team: VolunteerTeam, **extra: Any) -> Any:

@@ -189,7 +189,7 @@ def scan_page(request: HttpRequest, code: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("governance:volunteer_opportunity",
                                             args=[done.opportunity_id]))
     found = vol.get_opportunity(vol.opportunity_of_code(code[:200]))
-    mine = found.signups.filter(user_id=request.user.pk).exclude(
+    mine = found.signups.filter(user_id=int(request.user.pk or 0)).exclude(
         status=VolunteerStatus.CANCELLED).first()
     return render(request, "governance/volunteering/scan.html", {
         "opportunity": found, "code": code[:200], "signup": mine,
