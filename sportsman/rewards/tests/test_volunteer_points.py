@@ -39,6 +39,7 @@ def test_approved_hours_earn_points_once_per_key(tree):
 def test_without_a_rule_or_hours_nothing_is_awarded(tree):
     person = tree.user(home_community=tree.k2)
     _approved(person.pk, 3, "volunteer:902")
+    dispatch()  # no rule yet: delivered, nothing to pay
     PointRule.objects.create(region=tree.city, kind="per_volunteer_hour", points=15)
     _approved(person.pk, 0, "volunteer:903")
     dispatch()
