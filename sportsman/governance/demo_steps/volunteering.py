@@ -154,8 +154,8 @@ def step_volunteering(city: DemoCity) -> None:
         "user_id": s.user_id, "hours": s.hours, "minutes": s.approved_minutes,
         "signup_id": s.pk, "team_id": s.opportunity.team_id, "key": vol.hours_key(s.pk)}).pk
         for s in signups if s.status == VolunteerStatus.APPROVED and s.hours]
-    for start in range(0, len(events), 500):
-        dispatch(event_ids=events[start:start + 500], limit=500)
+    for first in range(0, len(events), 500):
+        dispatch(event_ids=events[first:first + 500], limit=500)
     city.made["volunteer_teams"] = len(teams)
     city.made["volunteer_signups"] = len(signups)
 
