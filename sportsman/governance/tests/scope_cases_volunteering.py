@@ -20,6 +20,34 @@ def _attended(tree):
     return {"team": team, "signup": attended(tree, team)}
 
 
+def _applied(tree):
+    from sportsman.governance import volunteering as vol
+    from sportsman.governance.tests.fixtures_volunteering import make_team, resident
+
+    team = make_team(tree, name="新南志愿队")
+    applicant = resident(tree, nickname="申请人")
+    vol.apply(actor=applicant, team_id=team.pk)
+    return {"team": team, "applicant": applicant}
+
+
+def _offer(tree):
+    from sportsman.governance.tests.fixtures_volunteering import make_opportunity, make_team
+
+    team = make_team(tree, name="新南志愿队")
+    return {"team": team, "opportunity": make_opportunity(team)}
+
+
+def _accepted(tree, state) -> bool:
+    from sportsman.governance import volunteering as vol
+
+    return vol.is_member(state["applicant"], state["team"].pk)
+
+
+def _called_off(tree, state) -> bool:
+    state["opportunity"].refresh_from_db()
+    return state["opportunity"].status == "cancelled"
+
+
 def _created(tree, state) -> bool:
     from sportsman.governance.models import VolunteerTeam
 
@@ -82,4 +110,19 @@ CASES: list[Case] = [
          call=lambda c, t, s: c.get(f"/api/v1/volunteer-opportunities/"
                                     f"{s['signup'].opportunity_id}/attendance"),
          sees=lambda r, t, s: r.status_code == 200 and s["signup"].pk in ids(r)),
+    Case("volunteering.accept an applicant to a k2 team",
+         op="POST /volunteer-teams/{team_id}/members/{user_id}", setup=_applied,
+         call=lambda c, t, s: c.json("post", f"/api/v1/volunteer-teams/{s['team'].pk}/members/"
+                                     f"{s['applicant'].pk}", {"accept": True}),
+         changed=_accepted),
+    Case("volunteering.call off a k2 opportunity",
+         op="POST /volunteer-opportunities/{opportunity_id}/call-off", setup=_offer,
+         call=lambda c, t, s: c.post(f"/api/v1/volunteer-opportunities/"
+                                     f"{s['opportunity'].pk}/call-off"),
+         changed=_called_off),
+    Case("volunteering.check-in code of a k2 opportunity",
+         op="GET /volunteer-opportunities/{opportunity_id}/code", setup=_offer,
+         call=lambda c, t, s: c.get(f"/api/v1/volunteer-opportunities/"
+                                    f"{s['opportunity'].pk}/code"),
+         sees=lambda r, t, s: r.status_code == 200 and bool(r.json().get("code"))),
 ]
