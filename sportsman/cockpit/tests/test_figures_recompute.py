@@ -85,12 +85,16 @@ class Raw:
             ReportEvent,
             Survey,
             SurveyParticipation,
+            VolunteerSignup,
         )
 
         self.reports = {r["id"]: r for r in Report.objects.values(
             "id", "region_id", "created_at", "resolved_at", "resolved_on_time", "rating")}
         self.ratings = list(ReportEvent.objects.filter(step="rated").values("report_id", "at"))
         self.surveys = list(Survey.objects.values("region_id", "opened_at"))
+        self.volunteering = list(VolunteerSignup.objects.filter(status="approved").values(
+            "user_id", "opportunity__team__region_id", "decided_at", "hours",
+            "approved_minutes"))
         self.survey_answers = list(SurveyParticipation.objects.values("community_id",
                                                                       "created_at"))
 
@@ -217,12 +221,24 @@ class Raw:
             rep = self.reports[rated["report_id"]]
             if rep["region_id"] in regions and within(local(rated["at"])):
                 out["reports_rated"] += 1
-                out["report_rating_points"] += rep["rating"]
+                out["report_rating_points"] += rep["rating"] or 0
         out["surveys_opened"] = sum(1 for sv in self.surveys if sv["region_id"] in regions
                                     and sv["opened_at"] and within(local(sv["opened_at"])))
         out["survey_responses"] = sum(1 for a in self.survey_answers
                                       if a["community_id"] in regions
                                       and within(local(a["created_at"])))
+        volunteers: set[tuple[int, int]] = set()
+        for shift in self.volunteering:
+            region = shift["opportunity__team__region_id"]
+            decided = shift["decided_at"]
+            if region not in regions or decided is None:
+                continue
+            if within(local(decided)):
+                out["volunteer_hours"] += shift["hours"]
+                out["volunteer_minutes"] += shift["approved_minutes"] or 0
+            if in_window(local(decided), 30):
+                volunteers.add((shift["user_id"], region))
+        out["volunteers_active"] = len(volunteers)
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 

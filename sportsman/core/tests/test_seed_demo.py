@@ -55,6 +55,10 @@ def _wipe() -> None:
     for model in (StarGroup, Group, Event, Voucher, VoucherCampaign, RewardOrder, Reward,
                   Merchant):
         model.objects.all().delete()
+    from django.apps import apps
+
+    for governed in reversed(list(apps.get_app_config("governance").get_models())):
+        governed.objects.all().delete()  # governance's rows protect their regions
     PointEntry.objects.filter(reverses__isnull=False).delete()
     Visit.objects.all().delete()
     Booking.objects.all().delete()

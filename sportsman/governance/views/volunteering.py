@@ -31,7 +31,7 @@ from sportsman.regions.access import Perm, for_self, public, scoped
 from sportsman.regions.models import Level, subtree_q
 from sportsman.regions.views import _render, console_state
 
-SECTION = "volunteering"
+SECTION = "governance"
 
 
 def _int(raw: str | None) -> int | None:
