@@ -52,6 +52,10 @@ class Raw:
         self.group_waiting: dict[int, int] = defaultdict(int)
         for g in Signup.objects.filter(status="waiting").values("activity_id"):
             self.group_waiting[g["activity_id"]] += 1
+        from sportsman.governance.models import Report
+
+        self.reports = list(Report.objects.exclude(category="suggestion").values(
+            "region_id", "created_at"))
 
     def band(self, start: dt.datetime) -> str:
         local = start.astimezone(TZ)
@@ -113,6 +117,10 @@ class Raw:
             if first <= m["day"] <= last:
                 out[("search_misses", m["region_id"], m["day"], m["sport__slug"], "")] += \
                     m["misses"]
+        for rep in self.reports:
+            day = rep["created_at"].astimezone(TZ).date()
+            if first <= day <= last:
+                out[("reports_made", rep["region_id"], day, "", "")] += 1
         return {k: v for k, v in out.items() if v}
 
 
@@ -138,7 +146,7 @@ def test_every_demand_tally_equals_a_recomputation_from_raw_rows(db, seed):
     signals = {key[0] for key in expected}
     assert signals >= {"places_offered", "places_taken", "waitlist_unmet", "lottery_unmet",
                        "slots_full", "search_misses", "group_activities_full", "group_waitlist",
-                       "events_full"}
+                       "events_full", "reports_made"}
 
     # The analysis of a region sums its subtree, child by child.
     month = periods.period_containing(periods.Grain.MONTH, today)
