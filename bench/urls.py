@@ -1,6 +1,7 @@
 """The platform's URLs plus the bare endpoints, the denominators of the HTTP ratios:
 ``GET /bench/bare`` (no database), ``GET /bench/pk/{id}`` (one primary-key read),
-``POST /bench/book`` (the bare booking) and ``POST /bench/checkin`` (the bare check-in).
+``POST /bench/book`` (the bare booking), ``POST /bench/checkin`` (the bare check-in) and
+``POST /bench/upload`` (the bare photo upload).
 
 The bare endpoint is a Ninja JSON operation with no database access, served through the same
 middleware, server and worker set-up as every other page; what a real endpoint adds on top of it
@@ -80,6 +81,22 @@ def bare_check_in(request: HttpRequest, data: BareCheckInIn) -> dict:
     done = Booking.objects.filter(pk=data.booking_id, status="booked").update(
         status="checked_in", checked_in_at=timezone.now())
     return {"ok": bool(done)}
+
+
+@bench_api.post("/upload")
+@public
+def bare_upload(request: HttpRequest) -> dict:
+    """The bare upload: the multipart body parsed and its photo written to storage as received
+    — no authentication, checks, re-encoding or rows. The denominator of the report figure."""
+    import uuid
+
+    from django.core.files.storage import default_storage
+
+    photo = request.FILES.get("photos")
+    if photo is None:
+        return {"ok": False}
+    name = default_storage.save(f"bench/{uuid.uuid4().hex}.jpg", photo)
+    return {"ok": True, "name": name}
 
 
 urlpatterns = [path("bench/", bench_api.urls), *platform_urlpatterns]

@@ -35,6 +35,14 @@ class Server:
     url: str
     var_dir: Path
     log: Path
+    env: dict[str, str]
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against the served platform's database (what its
+        scheduler would run later, run now)."""
+        done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT,
+                              env=self.env, check=True, capture_output=True, text=True)
+        return done.stdout
 
     def sms_to(self, phone: str) -> list[dict]:
         path = self.var_dir / "outbox" / "sms.jsonl"
@@ -110,7 +118,7 @@ def serve() -> Iterator[Server]:
             url = f"http://127.0.0.1:{port}"
             try:
                 _wait_healthy(url, proc, log)
-                yield Server(url=url, var_dir=var_dir, log=log)
+                yield Server(url=url, var_dir=var_dir, log=log, env=env)
             finally:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
