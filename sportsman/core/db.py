@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, models
+
+from sportsman.regions.models import path_upper_bound
 
 LOCK_MODES = frozenset({"EXCLUSIVE", "SHARE ROW EXCLUSIVE"})
 
@@ -42,3 +45,26 @@ def transition[M: models.Model](obj: M, to: str, *, table: Mapping[str, frozense
     for name, value in changes.items():
         setattr(obj, name, value)
     return obj
+
+
+# --- plain SQL on both databases ------------------------------------------------------------------
+
+def db_time(value: dt.datetime) -> Any:
+    """A time as the database compares it (SQLite: the naive UTC text Django stores)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def aware(value: Any) -> dt.datetime:
+    """A time read by plain SQL as the ORM gives it: aware, in UTC (SQLite hands back the text
+    Django stored, PostgreSQL an aware datetime)."""
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def subtree_sql(path: str, alias: str = "r") -> tuple[str, list[Any]]:
+    """regions.subtree_q for a joined region ``alias``: a byte range on SQLite, ``LIKE
+    'prefix%'`` on PostgreSQL (paths hold only digits and "/", nothing to escape)."""
+    if connection.vendor == "sqlite":
+        return f"({alias}.path >= %s AND {alias}.path < %s)", [path, path_upper_bound(path)]
+    return f"{alias}.path LIKE %s", [f"{path}%"]

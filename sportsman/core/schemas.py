@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Schema
 from pydantic import ConfigDict
 
@@ -20,3 +22,13 @@ class Error(Schema):
 
 class Ok(Schema):
     ok: bool = True
+
+
+def iso(value: Any) -> str:
+    """A time as the API's JSON encoder (Django's) writes it: milliseconds, UTC as ``Z``."""
+    text = value.isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    if text.endswith("+00:00"):
+        text = text.removesuffix("+00:00") + "Z"
+    return text

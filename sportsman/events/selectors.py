@@ -21,11 +21,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sportsman.core.db import aware, db_time, subtree_sql
 from sportsman.core.errors import InvalidInput
 from sportsman.core.models import Sport
 from sportsman.events.models import LIVE, VISIBLE, Event, EventStatus, Registration
 from sportsman.events.services import QR_PREFIX
-from sportsman.regions.models import Region, path_upper_bound
+from sportsman.regions.models import Region
 
 MAX_PAGE = 100
 # An item of the list, in the order of the API's EventItemOut.
@@ -64,25 +65,10 @@ def _decode(cursor: str) -> tuple[dt.datetime, int]:
                            fields={"cursor": [_("Not a valid cursor.")]}) from None
 
 
-def _db_time(value: dt.datetime) -> Any:
-    """A time as the database compares it (SQLite: the naive UTC text Django stores)."""
-    return connection.ops.adapt_datetimefield_value(value)
 
 
-def _aware(value: Any) -> dt.datetime:
-    """A time read by plain SQL as the ORM gives it: aware, in UTC (SQLite hands back the text
-    Django stored, PostgreSQL an aware datetime)."""
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _subtree_sql(path: str) -> tuple[str, list[Any]]:
-    """regions.subtree_q for the joined region ``r``: a byte range on SQLite, ``LIKE 'prefix%'``
-    on PostgreSQL (paths hold only digits and "/", nothing to escape)."""
-    if connection.vendor == "sqlite":
-        return "(r.path >= %s AND r.path < %s)", [path, path_upper_bound(path)]
-    return "r.path LIKE %s", [f"{path}%"]
 
 
 def list_events(*, level: str | None = None, region_id: int | None = None,
@@ -110,7 +96,7 @@ def list_events(*, level: str | None = None, region_id: int | None = None,
     if within is not None:
         if not within:
             return Page(items=[], next_cursor=None)
-        parts = [_subtree_sql(path) for path in within]
+        parts = [subtree_sql(path) for path in within]
         where.append("(" + " OR ".join(sql for sql, _p in parts) + ")")
         params += [p for _sql, ps in parts for p in ps]
     if level:
@@ -129,7 +115,7 @@ def list_events(*, level: str | None = None, region_id: int | None = None,
         path = Region.objects.filter(pk=region_id).values_list("path", flat=True).first()
         if path is None:
             return Page(items=[], next_cursor=None)
-        sql, ps = _subtree_sql(path)
+        sql, ps = subtree_sql(path)
         where.append(sql)
         params += ps
     if upcoming is True:
@@ -142,15 +128,15 @@ def list_events(*, level: str | None = None, region_id: int | None = None,
                   f"(SELECT starts_at FROM {_EVENT_TABLE} WHERE ends_at > %s OFFSET 0) u")  # noqa: S608
         where.append("e.ends_at > %s AND e.starts_at >= "  # noqa: S608 (our table; values are parameters)
                      f"(SELECT MIN(u.starts_at) FROM {coming})")
-        params += [_db_time(now), _db_time(now)]
+        params += [db_time(now), db_time(now)]
     elif upcoming is False:
         where.append("e.ends_at <= %s")
-        params.append(_db_time(now))
+        params.append(db_time(now))
     if cursor:
         at, pk = _decode(cursor)
         # (start, id) after the cursor, spelt so the start bounds the index range
         where.append("e.starts_at >= %s AND (e.starts_at > %s OR e.id > %s)")
-        params += [_db_time(at), _db_time(at), pk]
+        params += [db_time(at), db_time(at), pk]
     # The plan, told to SQLite (with or without ANALYZE its planner may start from the regions
     # and sort every matching event): walk the start index and stop after the page; a region's
     # subtree is left to the planner (its events through the region index, then sorted).
@@ -169,8 +155,8 @@ def list_events(*, level: str | None = None, region_id: int | None = None,
             "id": pk, "title": title, "level": lvl, "region_id": region,
             "region_name": region_name, "sport": slug, "mode": md, "status": st,
             "entry": entry, "organiser_kind": organiser_kind, "organiser_name": organiser_name,
-            "starts_at": _aware(starts), "ends_at": _aware(ends),
-            "registration_opens_at": _aware(opens), "registration_closes_at": _aware(closes),
+            "starts_at": aware(starts), "ends_at": aware(ends),
+            "registration_opens_at": aware(opens), "registration_closes_at": aware(closes),
             "place": place, "facility_id": facility, "capacity": capacity,
             "registered": registered, "places_left": max(capacity - registered, 0),
             "parent_id": parent})

@@ -356,6 +356,136 @@ def reports_for(access: Access, *, status: str | None = None, category: str | No
     return qs.order_by("-created_at", "-id")
 
 
+# The queue's columns, as the API's ReportOut lists them (after the photos are added).
+QUEUE_COLUMNS = ("id", "category", "status", "description", "address", "region_id",
+                 "facility_id", "lat", "lng", "accept_due", "resolve_due", "public_note",
+                 "rating", "merged_into_id", "created_at", "updated_at")
+# Scopes of at most this many regions read their reports through the (region, status) index
+# and sort them; larger ones walk the reports newest first until the page is full.
+SMALL_SCOPE = 64
+
+
+def queue_page(access: Access, *, status: str | None = None, category: str | None = None,
+               overdue: bool = False, mine: bool = False, facility_id: int | None = None,
+               before: int | None = None, limit: int = 50,
+               now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    """The staff queue of :func:`reports_for` as plain rows, newest first, in a fixed handful
+    of statements (the scope's regions, the page, its photos): what the API answers at a
+    hundred thousand reports. Returns the page and the ``before`` of the next one."""
+    from django.db import connection
+
+    from sportsman.core.db import aware, db_time
+    from sportsman.regions.models import path_upper_bound
+
+    at = now or timezone.now()
+    roots = access.roots(Perm.REPORT_HANDLE)
+    if not roots:
+        return [], None
+    qn = connection.ops.quote_name
+    table, regions_table = qn(Report._meta.db_table), qn(Region._meta.db_table)
+    def fetch(sql: str, args: list[Any]) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            return cursor.fetchall()
+
+    ranges = " OR ".join(["(path >= %s AND path < %s)"] * len(roots))
+    bounds = [b for g in roots for b in (g.path, path_upper_bound(g.path))]
+    region_names = dict(fetch(f"SELECT id, name FROM {regions_table} "  # noqa: S608
+                              f"WHERE {ranges} LIMIT %s", [*bounds, SMALL_SCOPE + 1]))
+    where: list[str] = []
+    params: list[Any] = []
+    if len(region_names) <= SMALL_SCOPE:
+        where.append(f"r.region_id IN ({', '.join(['%s'] * len(region_names))})")
+        params += list(region_names)
+        order_hint = ""
+    else:
+        region_names = {}
+        parts = []
+        for g in roots:
+            parts.append("(g.path >= %s AND g.path < %s)" if connection.vendor == "sqlite"
+                         else "g.path LIKE %s")
+            params += ([g.path, path_upper_bound(g.path)] if connection.vendor == "sqlite"
+                       else [f"{g.path}%"])
+        where.append("(" + " OR ".join(parts) + ")")
+        # walk the primary key newest first: keep SQLite off the status index
+        order_hint = "+" if connection.vendor == "sqlite" else ""
+    statuses = list(OPEN) if status == "open" else [status] if status else []
+    if statuses:
+        where.append(f"{order_hint}r.status IN ({', '.join(['%s'] * len(statuses))})")
+        params += statuses
+    if category:
+        where.append("r.category = %s")
+        params.append(category)
+    if facility_id:
+        where.append("r.facility_id = %s")
+        params.append(facility_id)
+    if mine:
+        ids = [g.region_id for g in roots]
+        where.append(f"r.handling_region_id IN ({', '.join(['%s'] * len(ids))})")
+        params += ids
+    if overdue:
+        where.append("((r.status = %s AND r.accept_due < %s) OR (r.status IN (%s, %s) "
+                     "AND r.resolve_due < %s))")
+        params += [S.SUBMITTED, db_time(at), S.ACCEPTED, S.IN_PROGRESS, db_time(at)]
+    if before is not None:
+        where.append("r.id < %s")
+        params.append(before)
+    columns = ", ".join(f"r.{qn(c)}" for c in QUEUE_COLUMNS)
+    join = ""
+    if not region_names:
+        if connection.vendor == "sqlite":
+            # CROSS JOIN keeps SQLite's loop on the reports, newest first, until the page is
+            # full (left free it walks the regions and sorts their every report)
+            join = f" CROSS JOIN {regions_table} g"
+            where.append("g.id = r.region_id")
+        else:
+            join = f" JOIN {regions_table} g ON g.id = r.region_id"
+    params.append(limit + 1)
+    rows = fetch(f"SELECT {columns}, r.handling_region_id FROM {table} r{join} "  # noqa: S608
+                 f"WHERE {' AND '.join(where)} ORDER BY r.id DESC LIMIT %s", params)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    missing = ({r[5] for r in rows} | {r[-1] for r in rows}) - set(region_names)
+    if missing:
+        region_names.update(fetch(
+            f"SELECT id, name FROM {regions_table} "  # noqa: S608
+            f"WHERE id IN ({', '.join(['%s'] * len(missing))})", list(missing)))
+    photos: dict[int, list[str]] = {}
+    if rows:
+        from django.core.files.storage import default_storage
+
+        photo_table = qn(ReportPhoto._meta.db_table)
+        for report_id, name in fetch(
+                f"SELECT report_id, image FROM {photo_table} "  # noqa: S608
+                f"WHERE report_id IN ({', '.join(['%s'] * len(rows))}) ORDER BY position, id",
+                [r[0] for r in rows]):
+            photos.setdefault(report_id, []).append(default_storage.url(name))
+    categories = dict(Category.choices)
+    names = dict(ReportStatus.choices)
+    out = []
+    for row in rows:
+        item = dict(zip(QUEUE_COLUMNS, row[:-1], strict=True))
+        for key in ("accept_due", "resolve_due", "created_at", "updated_at"):
+            item[key] = aware(item[key])
+        state = item["status"]
+        out.append({
+            "id": item["id"], "category": item["category"],
+            "category_name": str(categories.get(item["category"], item["category"])),
+            "status": state, "status_name": str(names.get(state, state)),
+            "description": item["description"], "address": item["address"],
+            "region_id": item["region_id"], "region": region_names.get(item["region_id"], ""),
+            "facility_id": item["facility_id"], "lat": item["lat"], "lng": item["lng"],
+            "photos": photos.get(item["id"], []),
+            "handling_region": region_names.get(row[-1], ""),
+            "accept_due": item["accept_due"], "resolve_due": item["resolve_due"],
+            "overdue": (state == S.SUBMITTED and item["accept_due"] < at)
+            or (state in (S.ACCEPTED, S.IN_PROGRESS) and item["resolve_due"] < at),
+            "public_note": item["public_note"], "rating": item["rating"],
+            "merged_into_id": item["merged_into_id"], "created_at": item["created_at"],
+            "updated_at": item["updated_at"]})
+    return out, (out[-1]["id"] if more and out else None)
+
+
 def report_in_scope(access: Access, report_id: int, *, lock: bool = False) -> Report:
     qs = reports_for(access).filter(pk=report_id)
     found = (qs.select_for_update(of=("self",)) if lock else qs).first()

@@ -3,12 +3,12 @@ JSON)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from django.http import HttpResponse
 
+from sportsman.core.schemas import iso
 from sportsman.events import certificates
 from sportsman.events.models import Event, Registration, RegStatus
 from sportsman.events.selectors import Page
@@ -64,14 +64,6 @@ def registration_out(r: Registration, *, position: bool = True) -> dict[str, Any
 _TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 
 
-def _iso(value: dt.datetime) -> str:
-    """A time as the API's JSON encoder (Django's) writes it: milliseconds, UTC as ``Z``."""
-    text = value.isoformat()
-    if value.microsecond:
-        text = text[:23] + text[26:]
-    if text.endswith("+00:00"):
-        text = text.removesuffix("+00:00") + "Z"
-    return text
 
 
 def page_response(page: Page) -> HttpResponse:
@@ -81,6 +73,6 @@ def page_response(page: Page) -> HttpResponse:
     validated again field by field."""
     for item in page.items:
         for name in _TIMES:
-            item[name] = _iso(item[name])
+            item[name] = iso(item[name])
     return HttpResponse(json.dumps({"items": page.items, "next_cursor": page.next_cursor}),
                         content_type="application/json; charset=utf-8")

@@ -4,13 +4,14 @@ rate their reports; staff work the queue of their subtree and set routing rules.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from sportsman.core.errors import InvalidInput
 from sportsman.core.idempotency import idempotent
-from sportsman.core.schemas import In
+from sportsman.core.schemas import In, iso
 from sportsman.core.uploads import PHOTO_MAX_BYTES
 from sportsman.governance import reports
 from sportsman.governance.models import Category, Report, ReportEvent, RoutingRule
@@ -254,10 +255,17 @@ def rate(request: HttpRequest, report_id: int, data: RateIn):
 def queue(request: HttpRequest, query: Query[QueueQuery]):
     """The reports of my subtree, newest first; ``status=open`` for all unfinished ones,
     ``overdue``, ``mine`` (routed to my own region), ``category``, ``facility_id``."""
-    qs = reports.reports_for(access_for(request), status=query.status, category=query.category,
-                             overdue=query.overdue, mine=query.mine,
-                             facility_id=query.facility_id)
-    return _page(qs, query.before, query.limit)
+    items, next_before = reports.queue_page(
+        access_for(request), status=query.status, category=query.category,
+        overdue=query.overdue, mine=query.mine, facility_id=query.facility_id,
+        before=query.before, limit=query.limit)
+    for item in items:
+        for key in ("accept_due", "resolve_due", "created_at", "updated_at"):
+            item[key] = iso(item[key])
+    # the rows are already ReportPageOut's fields: written as they are (a test holds them to
+    # what the schema makes of the same reports)
+    return HttpResponse(json.dumps({"items": items, "next_before": next_before}),
+                        content_type="application/json; charset=utf-8")
 
 
 @router.post("/console/reports/{report_id}/transition", response=ReportDetailOut)

@@ -5,10 +5,12 @@ duplicates and merging, photos and their EXIF, acting for others, and the API.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from sportsman.core import events
@@ -378,3 +380,38 @@ def test_the_staff_queue_filters_and_moves_reports(tree, api_client, django_asse
                             {"to": "in_progress"})
     assert refused.status_code == 404
     assert api_client.as_user(tree.resident).get("/api/v1/console/reports").status_code == 403
+
+
+def test_the_lean_queue_answers_what_the_schema_makes_of_the_same_reports(tree, api_client):
+    from sportsman.governance.api.reports import ReportPageOut, report_out
+    from sportsman.regions.access import access_for_user
+
+    court = facility(tree)
+    made = [make_report(tree, reporter=tree.user(home_community=tree.k1),
+                        at_facility=court if i % 2 else None,
+                        category=("lighting", "noise", "hygiene")[i % 3]) for i in range(7)]
+    reports.transition(actor=tree.community_admin, report_id=made[1].pk, to="accepted")
+    reports.transition(actor=tree.community_admin, report_id=made[2].pk, to="resolved",
+                       note="已处理")
+    Report.objects.filter(pk=made[3].pk).update(
+        accept_due=timezone.now() - dt.timedelta(hours=1))
+    for who in (tree.community_admin, tree.city_admin, tree.town_admin):
+        for query in ("", "?status=open", "?overdue=true", "?category=noise", "?mine=true",
+                      f"?facility_id={court.pk}", "?limit=2", f"?before={made[4].pk}"):
+            got = api_client.as_user(who).get(f"/api/v1/console/reports{query}").json()
+            qs = reports.reports_for(access_for_user(who), **{
+                "status": "open" if "open" in query else None,
+                "overdue": "overdue" in query, "mine": "mine" in query,
+                "category": "noise" if "noise" in query else None,
+                "facility_id": court.pk if "facility" in query else None})
+            if "before" in query:
+                qs = qs.filter(id__lt=made[4].pk)
+            limit = 2 if "limit" in query else 50
+            rows = list(qs.prefetch_related("photos").order_by("-id")[:limit + 1])
+            want = ReportPageOut(items=[report_out(r) for r in rows[:limit]],
+                                 next_before=rows[limit - 1].pk if len(rows) > limit else None)
+            # as Ninja's renderer (Django's JSON encoder) writes the schema's values
+            expected = json.loads(json.dumps(want.model_dump(), cls=DjangoJSONEncoder))
+            for a, b in zip(got["items"], expected["items"], strict=True):
+                assert {k: v for k, v in a.items() if b[k] != v} == {}, (who, query, b)
+            assert got == expected, (who, query)
