@@ -4,6 +4,8 @@ current region's subtree (raise, open, close, decide, follow up, withdraw, the r
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -147,7 +149,7 @@ def console_raise(request: HttpRequest) -> HttpResponse:
 @require_POST
 def console_act(request: HttpRequest, topic_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
-    kw = {"actor": request.user, "topic_id": topic_id, "request": request}
+    kw: dict[str, Any] = {"actor": request.user, "topic_id": topic_id, "request": request}
     if action == "open":
         deliberation.open_topic(**kw)
     elif action == "close":
