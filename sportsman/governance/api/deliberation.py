@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from sportsman.accounts.auth import optional_user
 from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
 from sportsman.governance import deliberation
@@ -210,15 +211,16 @@ def propose(request: HttpRequest, data: ProposeIn):
     return Status(201, detail_out(request, deliberation.get_topic(topic.pk)))
 
 
-@router.get("/topics/{topic_id}", response=TopicDetailOut)
+@router.get("/topics/{topic_id}", auth=None, response=TopicDetailOut)
 @public
 def topic(request: HttpRequest, topic_id: int):
     """A topic (public): its result once closed (or live where the region shows it), the
     decision and follow-ups; for a signed-in resident, their vote and support."""
+    optional_user(request)
     return detail_out(request, deliberation.visible_topic(topic_id))
 
 
-@router.get("/topics/{topic_id}/comments", response=list[CommentOut])
+@router.get("/topics/{topic_id}/comments", auth=None, response=list[CommentOut])
 @public
 def topic_comments(request: HttpRequest, topic_id: int):
     deliberation.visible_topic(topic_id)

@@ -15,7 +15,7 @@ def resident(tree: Any, region: Any = None, **extra: Any) -> Any:
 
 def open_topic(tree: Any, *, region: Any = None, title: str = "篮球场夜间照明延长",
                live: bool = False) -> Topic:
-    topic = deliberation.raise_topic(actor=tree.town_admin, region_id=(region or tree.t1).pk,
+    topic = deliberation.raise_topic(actor=tree.district_admin, region_id=(region or tree.t1).pk,
                                      title=title, body="晚上九点后能否延长照明到十点？")
     if live:
         Topic.objects.filter(pk=topic.pk).update(show_results_live=True)
