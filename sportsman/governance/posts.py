@@ -10,6 +10,7 @@ posts and comments down through ``moderation``.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -156,7 +157,23 @@ def answer(*, actor: Any, post_id: int, text: str, request: Any = None) -> PostC
         row = _add_comment(actor, post, text, answer=True)
         audit.record(actor=actor, action="governance.post.answer", obj=row, region=post.region,
                      request=request, data={"post": post.pk})
+        transaction.on_commit(partial(_tell_author, post.pk, row.pk))
     return row
+
+
+def _tell_author(post_id: int, comment_id: int) -> None:
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from sportsman.notifications.services import notify
+
+    post = CommunityPost.objects.filter(pk=post_id).first()
+    if post is None:
+        return
+    notify(users=get_user_model().objects.filter(pk=post.author_id), category="governance",
+           title=_("The staff answered your post"), body=post.text[:100],
+           link=reverse("governance:post", args=[post.pk]),
+           dedupe_key=f"post-answer:{comment_id}", data={"post_id": post.pk})
 
 
 def turn_into_topic(*, actor: Any, post_id: int, title: str, body: str = "",

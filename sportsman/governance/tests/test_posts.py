@@ -65,7 +65,9 @@ def test_posting_fast_is_throttled(tree, api_client):
     assert codes == [201, 201, 201, 429] and CommunityPost.objects.count() == 3
 
 
-def test_comments_and_a_staff_answer(tree, api_client):
+def test_comments_and_a_staff_answer(tree, api_client, django_capture_on_commit_callbacks):
+    from sportsman.notifications.models import Notification
+
     found = post(tree)
     neighbour = api_client.as_user(resident(tree))
     c = neighbour.json("post", f"/api/v1/posts/{found.pk}/comments", {"text": "我也去！"})
@@ -74,9 +76,11 @@ def test_comments_and_a_staff_answer(tree, api_client):
     assert outsider.json("post", f"/api/v1/posts/{found.pk}/comments",
                          {"text": "路过"}).status_code == 404
     staff = api_client.as_user(tree.town_admin)
-    a = staff.json("post", f"/api/v1/console/posts/{found.pk}/answer",
-                   {"text": "社区羽毛球馆周六8点开放"})
+    with django_capture_on_commit_callbacks(execute=True):
+        a = staff.json("post", f"/api/v1/console/posts/{found.pk}/answer",
+                       {"text": "社区羽毛球馆周六8点开放"})
     assert a.status_code == 201 and a.json()["is_answer"]
+    assert Notification.objects.filter(user=found.author, category="governance").count() == 1
     found.refresh_from_db()
     assert found.comments == 2 and found.answered_at is not None
     assert AuditEntry.objects.filter(action="governance.post.answer").count() == 1
