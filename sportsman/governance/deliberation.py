@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from sportsman.core import audit
 from sportsman.core.db import transition
-from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sportsman.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from sportsman.governance import moderation, proxy
 from sportsman.governance.models import (
     Choice,
@@ -426,16 +426,37 @@ def close_topic(*, actor: Any, topic_id: int, request: Any = None) -> Topic:
     topic; votes can no longer change. Audited."""
     with transaction.atomic():
         topic = staff_topic(actor, topic_id)
-        _move(topic, S.CLOSED)  # waits for votes in flight (their SHARE locks)
-        counts = live_counts(topic.pk)
-        eligible = eligible_residents(topic.region).count()
-        Topic.objects.filter(pk=topic.pk).update(
-            votes_support=counts["support"], votes_oppose=counts["oppose"],
-            votes_abstain=counts["abstain"], eligible=eligible)
-        topic.refresh_from_db()
+        counts, eligible = _close(topic)
         audit.record(actor=actor, action="governance.topic.close", obj=topic,
                      region=topic.region, request=request, data={**counts, "eligible": eligible})
     return topic
+
+
+def _close(topic: Topic) -> tuple[dict[str, int], int]:
+    """Close the vote and freeze its result on the topic (inside the caller's transaction)."""
+    _move(topic, S.CLOSED)  # waits for votes in flight (their SHARE locks)
+    counts = live_counts(topic.pk)
+    eligible = eligible_residents(topic.region).count()
+    Topic.objects.filter(pk=topic.pk).update(
+        votes_support=counts["support"], votes_oppose=counts["oppose"],
+        votes_abstain=counts["abstain"], eligible=eligible)
+    topic.refresh_from_db()
+    return counts, eligible
+
+
+def close_due(*, now: dt.datetime | None = None) -> int:
+    """Close the open topics whose vote closing time has passed (the scheduler's job): as a
+    staff close does, without an actor. Returns how many closed."""
+    now = now or timezone.now()
+    closed = 0
+    for topic in Topic.objects.filter(status=S.OPEN, vote_closes_at__lte=now).order_by("id"):
+        with transaction.atomic():
+            try:
+                _close(topic)
+            except DomainError:
+                continue  # closed by staff in between
+        closed += 1
+    return closed
 
 
 def decide(*, actor: Any, topic_id: int, decision: str, request: Any = None) -> Topic:

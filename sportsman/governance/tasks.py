@@ -1,5 +1,6 @@
 """Governance's periodic jobs (registered with the scheduler at import): escalating overdue
-reports one level up, and closing resolved reports their reporters did not confirm. Tasks take
+reports one level up, closing resolved reports their reporters did not confirm, and closing
+deliberation votes at their closing time (the surveys' jobs live in ``surveys_tasks``). Tasks take
 no arguments."""
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def close_resolved_reports() -> int:
     return close_resolved()
 
 
+@task()
+def close_due_topics() -> int:
+    from sportsman.governance.deliberation import close_due
+
+    return close_due()
+
+
+register(Job("governance.close_topics", "sportsman.governance.tasks.close_due_topics",
+             every=timedelta(minutes=5)))
 register(Job("governance.escalate_reports", "sportsman.governance.tasks.escalate_overdue_reports",
              every=timedelta(minutes=10)))
 register(Job("governance.close_reports", "sportsman.governance.tasks.close_resolved_reports",

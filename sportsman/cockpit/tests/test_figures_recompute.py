@@ -81,12 +81,22 @@ class Raw:
                                                               "created_at"))
         self.holds_place = set(HOLDS_PLACE)
         from sportsman.governance.models import (
+            CommunityPost,
             Report,
             ReportEvent,
             Survey,
             SurveyParticipation,
+            Topic,
             VolunteerSignup,
+            Vote,
         )
+
+        self.topics = {t["id"]: t for t in Topic.objects.values(
+            "id", "region_id", "opened_at", "closed_at", "votes_support", "votes_oppose",
+            "votes_abstain", "eligible")}
+        self.votes = list(Vote.objects.values("topic_id", "created_at"))
+        self.posts = list(CommunityPost.objects.values("region_id", "created_at", "hidden_at",
+                                                       "deleted_at", "answered_at"))
 
         self.reports = {r["id"]: r for r in Report.objects.values(
             "id", "region_id", "created_at", "resolved_at", "resolved_on_time", "rating")}
@@ -239,6 +249,27 @@ class Raw:
             if in_window(local(decided), 30):
                 volunteers.add((shift["user_id"], region))
         out["volunteers_active"] = len(volunteers)
+        for topic in self.topics.values():
+            if topic["region_id"] not in regions:
+                continue
+            if topic["opened_at"] and within(local(topic["opened_at"])):
+                out["deliberations_opened"] += 1
+            if topic["closed_at"] and within(local(topic["closed_at"])):
+                out["deliberation_ballots_closed"] += (topic["votes_support"]
+                                                       + topic["votes_oppose"]
+                                                       + topic["votes_abstain"])
+                out["deliberation_eligible_closed"] += topic["eligible"] or 0
+        out["deliberation_votes"] = sum(
+            1 for vote in self.votes if self.topics[vote["topic_id"]]["region_id"] in regions
+            and within(local(vote["created_at"])))
+        for post in self.posts:
+            if post["region_id"] not in regions:
+                continue
+            if post["hidden_at"] is None and post["deleted_at"] is None \
+                    and within(local(post["created_at"])):
+                out["posts_published"] += 1
+            if post["answered_at"] is not None and within(local(post["answered_at"])):
+                out["posts_answered"] += 1
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 

@@ -329,3 +329,22 @@ def test_the_topic_pages_for_residents_and_staff(tree):
     shown = Client().get(f"/governance/topics/{topic.pk}/").content.decode()
     assert 'id="decision"' in shown and "延长到22点" in shown
     assert _as(me).get("/governance/console/topics/").status_code == 403
+
+
+def test_a_vote_closes_by_itself_at_its_closing_time(tree):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    topic = open_topic(tree)
+    closes = timezone.now() + dt.timedelta(hours=2)
+    Topic.objects.filter(pk=topic.pk).update(vote_closes_at=closes)
+    deliberation.vote(actor=resident(tree), topic_id=topic.pk, choice="support")
+    with time_machine.travel(closes - dt.timedelta(seconds=1), tick=False):
+        assert deliberation.close_due() == 0
+    with time_machine.travel(closes, tick=False):
+        assert deliberation.close_due() == 1
+        assert deliberation.close_due() == 0
+    topic.refresh_from_db()
+    assert topic.status == "closed" and topic.votes_support == 1

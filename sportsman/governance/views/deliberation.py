@@ -19,7 +19,7 @@ from sportsman.regions.access import Perm, access_for, for_self, public, scoped
 from sportsman.regions.models import subtree_q
 from sportsman.regions.views import _render, console_state
 
-SECTION = "deliberation"
+SECTION = "governance"
 PAGE = 20
 
 

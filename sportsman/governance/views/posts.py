@@ -17,7 +17,7 @@ from sportsman.regions.access import Perm, access_for, for_self, scoped
 from sportsman.regions.models import subtree_q
 from sportsman.regions.views import _render, console_state
 
-SECTION = "posts"
+SECTION = "governance"
 PAGE = 20
 
 
