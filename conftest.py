@@ -56,9 +56,11 @@ def _clear_cache():
 
     from sportsman.core import wording
     from sportsman.facilities.selectors import forget_sports
+    from sportsman.governance.reports import forget_scopes
 
     cache.clear()
     forget_sports()
+    forget_scopes()
     wording.forget()
     yield
     cache.clear()

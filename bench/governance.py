@@ -18,7 +18,7 @@ parent):
   ``POST /api/v1/reports`` (a random resident reports at the facility: token auth, the photo
   decoded and re-encoded without EXIF, routing and service levels, the report, its photo, its
   timeline, the domain event and the handlers' notifications);
-- ``GET /bench/pk/{id}`` against ``GET /api/v1/console/reports?status=open&limit=50`` at
+- ``GET /bench/pk/{id}`` against ``GET /api/v1/console/reports?status=open`` at
   100,000 reports, as the city's administrator (the whole city in scope) and as one community's
   (about 125 reports of the 100,000 in scope).
 """
@@ -214,7 +214,7 @@ def _figures(var_dir: Path, env: dict[str, str], *, seconds: int, connections: i
         for who in ("city", "community"):
             token_script = var_dir / f"queue-{who}.lua"
             token_script.write_text(TOKEN_SCRIPT.format(token=queue[f"{who}_token"]))
-            page = wrk.run(f"{base}/api/v1/console/reports?status=open&limit=50",
+            page = wrk.run(f"{base}/api/v1/console/reports?status=open",
                            seconds=seconds, connections=connections, script=token_script)
             figures[who] = {"queue": page, "ratio_to_pk_read": _ratio(page, pk)}
     out[f"queue_{QUEUE_SIZE}"] = figures

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -32,8 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sportsman.core import audit, events
+from sportsman.core.db import aware
 from sportsman.core.db import transition as db_transition
 from sportsman.core.errors import Conflict, InvalidInput, NotFound
+from sportsman.core.schemas import iso
 from sportsman.core.throttle import Limit, refuse_over
 from sportsman.core.uploads import clean_photo
 from sportsman.core.wording import check_text
@@ -363,6 +366,19 @@ QUEUE_COLUMNS = ("id", "category", "status", "description", "address", "region_i
 # Scopes of at most this many regions read their reports through the (region, status) index
 # and sort them; larger ones walk the reports newest first until the page is full.
 SMALL_SCOPE = 64
+# A scope's regions (for a small scope) change almost never: each process keeps them a minute.
+SCOPE_SECONDS = 60.0
+_SCOPES: dict[tuple[str, ...], tuple[float, dict[int, str]]] = {}
+
+
+def _api_time(value: Any) -> str:
+    """A time read by plain SQL as the API writes it (``core.schemas.iso``)."""
+    return iso(aware(value))
+
+
+def forget_scopes(**kwargs: Any) -> None:
+    """Drop the kept scopes (a region was saved or deleted in this process)."""
+    _SCOPES.clear()
 
 
 def queue_page(access: Access, *, status: str | None = None, category: str | None = None,
@@ -370,11 +386,12 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
                before: int | None = None, limit: int = 50,
                now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], int | None]:
     """The staff queue of :func:`reports_for` as plain rows, newest first, in a fixed handful
-    of statements (the scope's regions, the page, its photos): what the API answers at a
-    hundred thousand reports. Returns the page and the ``before`` of the next one."""
+    of statements (the scope's regions, kept a minute; the page; its photos): what the API
+    answers at a hundred thousand reports, its times already as the API writes them. Returns
+    the page and the ``before`` of the next one."""
     from django.db import connection
 
-    from sportsman.core.db import aware, db_time
+    from sportsman.core.db import db_time
     from sportsman.regions.models import path_upper_bound
 
     at = now or timezone.now()
@@ -388,10 +405,17 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
             cursor.execute(sql, args)
             return cursor.fetchall()
 
-    ranges = " OR ".join(["(path >= %s AND path < %s)"] * len(roots))
-    bounds = [b for g in roots for b in (g.path, path_upper_bound(g.path))]
-    region_names = dict(fetch(f"SELECT id, name FROM {regions_table} "  # noqa: S608
-                              f"WHERE {ranges} LIMIT %s", [*bounds, SMALL_SCOPE + 1]))
+    key = tuple(sorted(g.path for g in roots))
+    cached = _SCOPES.get(key)
+    if cached is None or cached[0] < time.monotonic() - SCOPE_SECONDS:
+        ranges = " OR ".join(["(path >= %s AND path < %s)"] * len(roots))
+        bounds = [b for p in key for b in (p, path_upper_bound(p))]
+        names = dict(fetch(f"SELECT id, name FROM {regions_table} "  # noqa: S608
+                           f"WHERE {ranges} LIMIT %s", [*bounds, SMALL_SCOPE + 1]))
+        if len(_SCOPES) > 10_000:
+            _SCOPES.clear()
+        cached = _SCOPES[key] = (time.monotonic(), names)
+    region_names = dict(cached[1])
     where: list[str] = []
     params: list[Any] = []
     if len(region_names) <= SMALL_SCOPE:
@@ -460,29 +484,25 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
                 f"WHERE report_id IN ({', '.join(['%s'] * len(rows))}) ORDER BY position, id",
                 [r[0] for r in rows]):
             photos.setdefault(report_id, []).append(default_storage.url(name))
-    categories = dict(Category.choices)
-    names = dict(ReportStatus.choices)
+    categories = {code: str(label) for code, label in Category.choices}
+    names = {code: str(label) for code, label in ReportStatus.choices}
     out = []
-    for row in rows:
-        item = dict(zip(QUEUE_COLUMNS, row[:-1], strict=True))
-        for key in ("accept_due", "resolve_due", "created_at", "updated_at"):
-            item[key] = aware(item[key])
-        state = item["status"]
+    for (pk, category_code, state, description, address, region_id, facility, lat, lng,
+         accept_due, resolve_due, note, rating, merged_into, created, updated,
+         handling) in rows:
         out.append({
-            "id": item["id"], "category": item["category"],
-            "category_name": str(categories.get(item["category"], item["category"])),
-            "status": state, "status_name": str(names.get(state, state)),
-            "description": item["description"], "address": item["address"],
-            "region_id": item["region_id"], "region": region_names.get(item["region_id"], ""),
-            "facility_id": item["facility_id"], "lat": item["lat"], "lng": item["lng"],
-            "photos": photos.get(item["id"], []),
-            "handling_region": region_names.get(row[-1], ""),
-            "accept_due": item["accept_due"], "resolve_due": item["resolve_due"],
-            "overdue": (state == S.SUBMITTED and item["accept_due"] < at)
-            or (state in (S.ACCEPTED, S.IN_PROGRESS) and item["resolve_due"] < at),
-            "public_note": item["public_note"], "rating": item["rating"],
-            "merged_into_id": item["merged_into_id"], "created_at": item["created_at"],
-            "updated_at": item["updated_at"]})
+            "id": pk, "category": category_code,
+            "category_name": categories.get(category_code, category_code),
+            "status": state, "status_name": names.get(state, state),
+            "description": description, "address": address,
+            "region_id": region_id, "region": region_names.get(region_id, ""),
+            "facility_id": facility, "lat": lat, "lng": lng,
+            "photos": photos.get(pk, []), "handling_region": region_names.get(handling, ""),
+            "accept_due": _api_time(accept_due), "resolve_due": _api_time(resolve_due),
+            "overdue": (state == S.SUBMITTED and aware(accept_due) < at)
+            or (state in (S.ACCEPTED, S.IN_PROGRESS) and aware(resolve_due) < at),
+            "public_note": note, "rating": rating, "merged_into_id": merged_into,
+            "created_at": _api_time(created), "updated_at": _api_time(updated)})
     return out, (out[-1]["id"] if more and out else None)
 
 

@@ -11,7 +11,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from sportsman.core.errors import InvalidInput
 from sportsman.core.idempotency import idempotent
-from sportsman.core.schemas import In, iso
+from sportsman.core.schemas import In
 from sportsman.core.uploads import PHOTO_MAX_BYTES
 from sportsman.governance import reports
 from sportsman.governance.models import Category, Report, ReportEvent, RoutingRule
@@ -259,9 +259,6 @@ def queue(request: HttpRequest, query: Query[QueueQuery]):
         access_for(request), status=query.status, category=query.category,
         overdue=query.overdue, mine=query.mine, facility_id=query.facility_id,
         before=query.before, limit=query.limit)
-    for item in items:
-        for key in ("accept_due", "resolve_due", "created_at", "updated_at"):
-            item[key] = iso(item[key])
     # the rows are already ReportPageOut's fields: written as they are (a test holds them to
     # what the schema makes of the same reports)
     return HttpResponse(json.dumps({"items": items, "next_before": next_before}),
