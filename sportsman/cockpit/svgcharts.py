@@ -106,9 +106,9 @@ def _svg(width: int, height: int, title: str, kind: str, body: list[str]) -> str
 
 def nice_ticks(high: float, count: int = 5) -> list[float]:
     """From 0 up to at least ``high`` in about ``count`` round steps (1, 2 or 5 × 10ⁿ)."""
-    if not high > 0:
+    raw = high / count if high > 0 else 0.0
+    if not raw > 1e-300:  # nothing, or so small that its tenth underflows to nothing
         return [0.0, 1.0]
-    raw = high / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     steps = math.ceil(high / step - 1e-9)

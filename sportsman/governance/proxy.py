@@ -152,8 +152,8 @@ def revoke(*, actor: Any, grant_id: int) -> None:
     """End a grant: the principal, the agent (stepping down) or staff over the principal's
     community. Idempotent: revoking an ended grant changes nothing."""
     with transaction.atomic():
-        found = (ProxyGrant.objects.select_for_update().select_related("principal__home_community")
-                 .filter(pk=grant_id).first())
+        found = (ProxyGrant.objects.select_for_update(of=("self",))
+                 .select_related("principal__home_community").filter(pk=grant_id).first())
         if found is None:
             raise NotFound()
         own = actor.pk in (found.principal_id, found.agent_id)

@@ -96,6 +96,42 @@ def _groups_and_events(browser, server, out: Path) -> list[Path]:
     return written
 
 
+def _governance(browser, server, out: Path) -> list[Path]:
+    """The report form, the demo resident's resolved report, the topics, a survey and
+    volunteering on a phone; the community's report queue and the governance section on a
+    laptop."""
+    written = []
+    phone = browser.new_context(base_url=server.url, locale="zh-CN", device_scale_factor=2,
+                                viewport={"width": 375, "height": 740})
+    page = phone.new_page()
+    _log_in(page, "13800000000")
+    for name, path in (("report-new", "/governance/reports/new/"),
+                       ("my-reports", "/governance/reports/"),
+                       ("topics", "/governance/topics/"), ("surveys", "/governance/surveys/"),
+                       ("volunteering", "/governance/volunteering/")):
+        page.goto(path)
+        written.append(out / f"{name}.png")
+        page.screenshot(path=written[-1])
+    page.goto("/governance/reports/")
+    page.locator("main .card a").first.click()
+    page.wait_for_load_state()
+    written.append(out / "report.png")
+    page.screenshot(path=written[-1], full_page=True)
+    laptop = browser.new_context(base_url=server.url, locale="zh-CN",
+                                 viewport={"width": 1280, "height": 800})
+    page = laptop.new_page()
+    _log_in(page, "13800000001")
+    for name, path in (("reports-console", "/governance/console/reports/"),
+                       ("governance-console", "/governance/console/")):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        written.append(out / f"{name}.png")
+        page.screenshot(path=written[-1])
+    phone.close()
+    laptop.close()
+    return written
+
+
 def take(out: Path = OUT) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -152,6 +188,7 @@ def take(out: Path = OUT) -> list[Path]:
         page.screenshot(path=written[-1], full_page=True)
         written += _cockpit(browser, server, out)
         written += _groups_and_events(browser, server, out)
+        written += _governance(browser, server, out)
         browser.close()
     return written
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sportsman.core.models import TimeStampedModel
 
@@ -33,7 +34,7 @@ class ReportStatus(models.TextChoices):
     ACCEPTED = "accepted", _("accepted")
     IN_PROGRESS = "in_progress", _("in progress")
     RESOLVED = "resolved", _("resolved")
-    CLOSED = "closed", _("closed")
+    CLOSED = "closed", pgettext_lazy("report status", "closed")
     REJECTED = "rejected", _("rejected")
     MERGED = "merged", _("merged into another report")
 

@@ -249,7 +249,7 @@ def test_an_unaccepted_report_escalates_one_level_at_a_time_and_tells_both(tree)
     assert report.handling_region == tree.t1 and report.escalations == 1
     assert report.accept_due == dt.datetime(2027, 4, 1, 6, 1, tzinfo=dt.UTC)
     told = set(Notification.objects.filter(data__report_id=report.pk,
-                                           title__contains="escalated")
+                                           dedupe_key__contains=":escalated:")
                .values_list("user_id", flat=True))
     assert {tree.community_admin.pk, tree.town_admin.pk} <= told
     assert tree.district_admin.pk not in told
