@@ -41,7 +41,7 @@ def test_a_broken_light_is_reported_resolved_confirmed_and_counted(page, laptop,
 
     # Given the demo resident at the station
     log_in(page, RESIDENT)
-    page.goto("/places/")
+    page.goto("/places/?near=home")
     with page.expect_navigation():
         page.get_by_role("link", name=STATION).first.click()
     # When they report its broken light with a photo
