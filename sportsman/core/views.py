@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -75,3 +76,23 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"
     return response
+
+
+# Folders of the local media storage whose files anyone may fetch: facility photos, group
+# covers and post photos (random names), residents' report photos (reports are public). Other
+# uploads (supervision evidence, documents) are served only by their own scoped views.
+PUBLIC_MEDIA = ("facilities/", "groups/", "governance/reports/")
+
+
+@public
+def media(request: HttpRequest, path_: str) -> HttpResponseBase:
+    """A public upload from the local media storage (photos are re-encoded and EXIF-free on
+    upload). With object storage in production, media URLs point there and this is not
+    reached."""
+    from django.core.files.storage import default_storage
+    from django.http import Http404
+    from django.views.static import serve
+
+    if not path_.startswith(PUBLIC_MEDIA) or ".." in path_.split("/"):
+        raise Http404()
+    return serve(request, path_, document_root=str(default_storage.path("")))

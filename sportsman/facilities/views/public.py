@@ -5,15 +5,12 @@ curve and the slots to book."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -186,19 +183,7 @@ def facility(request: HttpRequest, facility_id: int) -> HttpResponse:
     })
 
 
-@public
-def photo(request: HttpRequest, path_: str) -> HttpResponseBase:
-    """Facility photos from the local media storage (re-encoded and EXIF-free on upload).
-    Only this folder is served: other uploads may be private. With object storage in
-    production, photo URLs point there and this view is not reached."""
-    from django.views.static import serve
-
-    root = Path(default_storage.path("facilities"))
-    return serve(request, path_, document_root=str(root))
-
-
 urlpatterns = [
     path("places/", find, name="find"),
     path("places/<int:facility_id>/", facility, name="facility"),
-    path("media/facilities/<path:path_>", photo, name="photo"),
 ]

@@ -130,3 +130,17 @@ def test_a_resident_authorises_a_helper_who_then_reports_for_them(tree, client):
     grant.refresh_from_db()
     assert grant.revoked_at is not None
     assert not list(proxy.grants_held(son))
+
+
+def test_report_photos_are_served_and_private_uploads_are_not(tree, client):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    report = make_report(tree)
+    url = report.photos.get().image.url
+    served = client.get(url)
+    assert served.status_code == 200 and b"".join(served.streaming_content)[:2] == b"\xff\xd8"
+    private = default_storage.save("supervision/evidence.pdf", ContentFile(b"%PDF-1.4 x %%EOF"))
+    assert client.get(f"/media/{private}").status_code == 404
+    assert client.get("/media/governance/reports/../../supervision/evidence.pdf").status_code \
+        == 404
