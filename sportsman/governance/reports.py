@@ -305,6 +305,33 @@ def submit(*, actor: Any, category: str, description: str, photos: list[bytes] |
     return report
 
 
+def from_post(*, actor: Any, post_id: int, category: str, request: Any = None) -> Report:
+    """Staff turn a resident's post ("lights at the court, please") into a report of the post's
+    community, its author as the reporter, placed at the community's centre (staff may merge it
+    or move it on like any other). Needs POST_MODERATE over the post and REPORT_HANDLE over
+    its community; a post is turned once (``post_already_turned``). Audited."""
+    from sportsman.facilities.selectors import community_centroid
+    from sportsman.governance import posts
+
+    with transaction.atomic():
+        post = posts.staff_post(actor, post_id, lock=True)
+        access_for_user(actor).require(Perm.REPORT_HANDLE, post.region)
+        if post.topic_id is not None or post.report_id is not None:
+            raise posts.AlreadyTurned()
+        centre = community_centroid(post.region)
+        if centre is None:
+            raise _bad("location", _("The community has no place to put the report at."),
+                       "location_outside")
+        report = submit(actor=post.author, category=category, description=post.text[:1000],
+                        lat=centre[0], lng=centre[1], address=post.region.name, min_photos=0)
+        posts.mark_turned_into_report(post=post, report_id=report.pk)
+        _step(report, Step.NOTE, actor=actor,
+              note=_("From the resident's post #%(id)s") % {"id": post.pk})
+        audit.record(actor=actor, action="governance.post.to_report", obj=post,
+                     region=post.region, request=request, data={"report": report.pk})
+    return report
+
+
 def _title(report: Report) -> str:
     return f"{Category(report.category).label} · {report.address or report.region.name}"[:200]
 

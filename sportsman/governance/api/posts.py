@@ -14,6 +14,7 @@ from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In, Ok
 from sportsman.governance import moderation, posts
 from sportsman.governance.api.deliberation import TopicOut, topic_out
+from sportsman.governance.api.reports import ReportDetailOut, report_detail
 from sportsman.governance.models import CommunityPost, PostComment, PostKind
 from sportsman.regions.access import Perm, access_for, for_self, scoped
 from sportsman.regions.models import Region, subtree_q
@@ -221,6 +222,23 @@ def staff_posts(request: HttpRequest, query: Query[StaffPostsQuery]):
 def answer(request: HttpRequest, post_id: int, data: CommentIn):
     row = posts.answer(actor=request.user, post_id=post_id, text=data.text, request=request)
     return Status(201, comment_out(posts.comments(post_id).get(pk=row.pk)))
+
+
+class ToReportIn(In):
+    category: str = Field(..., max_length=16)
+
+
+@router.post("/console/posts/{post_id}/report", response={201: ReportDetailOut})
+@scoped(Perm.POST_MODERATE)
+@idempotent
+def to_report(request: HttpRequest, post_id: int, data: ToReportIn):
+    """Turn the post into a report of its community, its author as the reporter (needs
+    REPORT_HANDLE there too); ``post_already_turned`` for a post turned before."""
+    from sportsman.governance import reports
+
+    made = reports.from_post(actor=request.user, post_id=post_id, category=data.category,
+                             request=request)
+    return Status(201, report_detail(made.pk))
 
 
 @router.post("/console/posts/{post_id}/topic", response={201: TopicOut})

@@ -155,7 +155,7 @@ def step_out(e: ReportEvent) -> dict:
             "at": e.at}
 
 
-def _detail(report_id: int) -> dict:
+def report_detail(report_id: int) -> dict:
     r = reports.public_report(report_id)
     return {**report_out(r), "timeline": [step_out(e) for e in reports.timeline(r)]}
 
@@ -198,7 +198,7 @@ def submit(request: HttpRequest, category: Form[str], description: Form[str],
                           photos=[f.read(PHOTO_MAX_BYTES + 1) for f in files],
                           facility_id=facility_id, lat=lat, lng=lng, address=address,
                           share_location=share_location, for_user_id=for_user_id)
-    return Status(201, _detail(made.pk))
+    return Status(201, report_detail(made.pk))
 
 
 @router.get("/reports/mine", response=ReportPageOut)
@@ -221,7 +221,7 @@ def nearby(request: HttpRequest, query: Query[NearbyQuery]):
 def detail(request: HttpRequest, report_id: int):
     """A report and its public timeline (who handled each step, and when). The reporter is never
     shown."""
-    return _detail(report_id)
+    return report_detail(report_id)
 
 
 @router.post("/reports/{report_id}/confirm", response=ReportDetailOut)
@@ -229,7 +229,7 @@ def detail(request: HttpRequest, report_id: int):
 def confirm(request: HttpRequest, report_id: int):
     """I confirm the problem is solved (a resolved report closes)."""
     reports.confirm(actor=request.user, report_id=report_id)
-    return _detail(report_id)
+    return report_detail(report_id)
 
 
 @router.post("/reports/{report_id}/reopen", response=ReportDetailOut)
@@ -238,7 +238,7 @@ def reopen(request: HttpRequest, report_id: int, data: ReopenIn):
     """The problem is not solved: reopen within seven days of the resolution
     (``report_reopen_too_late`` after)."""
     reports.reopen(actor=request.user, report_id=report_id, reason=data.reason)
-    return _detail(report_id)
+    return report_detail(report_id)
 
 
 @router.post("/reports/{report_id}/rating", response=ReportDetailOut)
@@ -247,7 +247,7 @@ def rate(request: HttpRequest, report_id: int, data: RateIn):
     """Rate the handling 1–5, once (``report_already_rated``)."""
     reports.rate(actor=request.user, report_id=report_id, rating=data.rating,
                  comment=data.comment)
-    return _detail(report_id)
+    return report_detail(report_id)
 
 
 @router.get("/console/reports", response=ReportPageOut)
@@ -270,7 +270,7 @@ def queue(request: HttpRequest, query: Query[QueueQuery]):
 def transition(request: HttpRequest, report_id: int, data: TransitionIn):
     """Accept, start work on, resolve or reject (``note`` required) a report of my subtree."""
     reports.transition(actor=request.user, report_id=report_id, to=data.to, note=data.note)
-    return _detail(report_id)
+    return report_detail(report_id)
 
 
 @router.post("/console/reports/{report_id}/merge", response=ReportDetailOut)
@@ -278,7 +278,7 @@ def transition(request: HttpRequest, report_id: int, data: TransitionIn):
 def merge(request: HttpRequest, report_id: int, data: MergeIn):
     """Merge a duplicate into the open report it repeats."""
     reports.merge(actor=request.user, report_id=report_id, into_id=data.into_id)
-    return _detail(report_id)
+    return report_detail(report_id)
 
 
 def rule_out(r: RoutingRule) -> dict:

@@ -30,6 +30,13 @@ def _hidden(tree):
     return state
 
 
+def _post_at_a_place(tree):
+    from sportsman.facilities.tests.factories import make_facility
+
+    make_facility(tree.k2, name="新南社区健身点", lat=30.77, lng=120.77, units=0)
+    return _post(tree)
+
+
 def _fresh(state):
     state["post"].refresh_from_db()
     return state["post"]
@@ -62,6 +69,11 @@ CASES: list[Case] = [
          call=lambda c, t, s: c.json("post", f"/api/v1/console/posts/{s['post'].pk}/topic",
                                      {"title": "周末羽毛球场开放"}),
          changed=_turned),
+    Case("posts.turn a k2 post into a report", op="POST /console/posts/{post_id}/report",
+         setup=_post_at_a_place,
+         call=lambda c, t, s: c.json("post", f"/api/v1/console/posts/{s['post'].pk}/report",
+                                     {"category": "lighting"}),
+         changed=lambda t, s: _fresh(s).report_id is not None),
     Case("moderation.queue (sees a flagged k2 post)", op="GET /console/flags",
          setup=_flagged, call=lambda c, t, s: c.get("/api/v1/console/flags"),
          sees=lambda r, t, s: r.status_code == 200 and f"post:{s['post'].pk}" in ids(r)),

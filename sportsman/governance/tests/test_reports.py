@@ -415,3 +415,22 @@ def test_the_lean_queue_answers_what_the_schema_makes_of_the_same_reports(tree, 
             for a, b in zip(got["items"], expected["items"], strict=True):
                 assert {k: v for k, v in a.items() if b[k] != v} == {}, (who, query, b)
             assert got == expected, (who, query)
+
+
+def test_staff_turn_a_residents_post_into_a_report_once(tree, api_client):
+    from sportsman.governance import posts
+    from sportsman.governance.models import CommunityPost
+
+    facility(tree, units=0)
+    author = tree.user(home_community=tree.k1, nickname="发帖居民")
+    post = posts.publish(actor=author, text="球场的灯坏了，能修一下吗")
+    staff = api_client.as_user(tree.community_admin)
+    made = staff.json("post", f"/api/v1/console/posts/{post.pk}/report", {"category": "lighting"})
+    assert made.status_code == 201, made.content
+    report = Report.objects.get(pk=made.json()["id"])
+    assert report.reporter == author and report.region == tree.k1
+    assert report.description == "球场的灯坏了，能修一下吗"
+    assert CommunityPost.objects.get(pk=post.pk).report_id == report.pk
+    again = staff.json("post", f"/api/v1/console/posts/{post.pk}/report", {"category": "lighting"})
+    assert again.status_code == 409 and again.json()["code"] == "post_already_turned"
+    assert Report.objects.count() == 1

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sportsman.governance import moderation, posts
+from sportsman.governance.models import Category as ReportCategory
 from sportsman.governance.models import PostKind
 from sportsman.regions.access import Perm, access_for, for_self, scoped
 from sportsman.regions.models import subtree_q
@@ -89,7 +90,9 @@ def console(request: HttpRequest) -> HttpResponse:
                    posts=list(qs.order_by("-id")[:100]),
                    unanswered=request.GET.get("unanswered") == "1",
                    queue=moderation.queue(request.user, region=state.region),
-                   can_topics=access.can(Perm.DELIBERATION_MANAGE, state.region))
+                   can_topics=access.can(Perm.DELIBERATION_MANAGE, state.region),
+                   can_reports=access.can(Perm.REPORT_HANDLE, state.region),
+                   report_categories=ReportCategory.choices)
 
 
 @scoped(Perm.POST_MODERATE)
@@ -107,6 +110,13 @@ def console_post(request: HttpRequest, post_id: int) -> HttpResponse:
                                       request=request)
         messages.success(request, _("Turned into a topic."))
         return HttpResponseRedirect(reverse("governance:console_topic", args=[topic.pk]))
+    elif action == "report":
+        from sportsman.governance import reports
+
+        made = reports.from_post(actor=request.user, post_id=post_id,
+                                 category=request.POST.get("category", ""), request=request)
+        messages.success(request, _("Turned into a report."))
+        return HttpResponseRedirect(reverse("governance:console_report", args=[made.pk]))
     return HttpResponseRedirect(reverse("governance:console_posts"))
 
 
