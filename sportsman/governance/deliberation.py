@@ -116,12 +116,12 @@ class DiscussionClosed(Conflict):
 
 def rule_for(region: Region) -> tuple[int, bool]:
     """(support threshold, show results live) of the nearest rule at or above ``region``."""
-    ids = [*region.ancestor_ids, region.pk]
-    rules = {r.region_id: r for r in DeliberationRule.objects.filter(region_id__in=ids)}
-    for rid in reversed(ids):
-        if rid in rules:
-            return rules[rid].support_threshold, rules[rid].show_results_live
-    return DEFAULT_SUPPORT_THRESHOLD, False
+    from sportsman.regions.selectors import nearest_rule
+
+    rule = nearest_rule(DeliberationRule.objects.all(), region)
+    if rule is None:
+        return DEFAULT_SUPPORT_THRESHOLD, False
+    return rule.support_threshold, rule.show_results_live
 
 
 def set_rule(*, actor: Any, region_id: int, support_threshold: int, show_results_live: bool,

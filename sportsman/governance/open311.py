@@ -342,10 +342,9 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 @_answering
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
-    city = jurisdiction(request)
+    jurisdiction(request)  # an unknown jurisdiction is refused first
     if code not in Category.values:
         raise Open311Error(404, _("service_code not found"))
-    del city
     return render(fmt, {"service_code": code, "attributes": []}, root="service_definition")
 
 

@@ -68,15 +68,10 @@ def acting(actor: Any, for_user_id: int | None) -> Acting:
 
 def proxy_votes_allowed(region: Region | None) -> bool:
     """The nearest :class:`ProxyVoteRule` at or above ``region``; False without one."""
-    if region is None:
-        return False
-    ids = [int(p) for p in region.path.strip("/").split("/") if p.isdigit()] or [region.pk]
-    rules = dict(ProxyVoteRule.objects.filter(region_id__in=ids)
-                 .values_list("region_id", "allow_proxy_votes"))
-    for rid in reversed(ids):
-        if rid in rules:
-            return rules[rid]
-    return False
+    from sportsman.regions.selectors import nearest_rule
+
+    rule = nearest_rule(ProxyVoteRule.objects.all(), region)
+    return rule is not None and rule.allow_proxy_votes
 
 
 def grants_held(agent: Any) -> QuerySet[ProxyGrant]:

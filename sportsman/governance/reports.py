@@ -132,13 +132,9 @@ class Route:
 
 def rule_for(region: Region, category: str) -> RoutingRule | None:
     """The nearest :class:`RoutingRule` for ``category`` at or above ``region``."""
-    ids = [*region.ancestor_ids, region.pk]
-    rules = {r.region_id: r for r in RoutingRule.objects.filter(region_id__in=ids,
-                                                                category=category)}
-    for rid in reversed(ids):
-        if rid in rules:
-            return rules[rid]
-    return None
+    from sportsman.regions.selectors import nearest_rule
+
+    return nearest_rule(RoutingRule.objects.filter(category=category), region)
 
 
 def route(region: Region, category: str, *, has_facility: bool) -> Route:

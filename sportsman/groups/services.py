@@ -186,12 +186,10 @@ def member_list(viewer: Any, group: Group) -> QuerySet[Membership]:
 
 def needs_approval(region: Region) -> bool:
     """The nearest creation rule at or above ``region`` (none: no approval)."""
-    rules = dict(CreationRule.objects.filter(region_id__in=[*region.ancestor_ids, region.pk])
-                 .values_list("region_id", "needs_approval"))
-    for region_id in [region.pk, *reversed(region.ancestor_ids)]:
-        if region_id in rules:
-            return rules[region_id]
-    return False
+    from sportsman.regions.selectors import nearest_rule
+
+    rule = nearest_rule(CreationRule.objects.all(), region)
+    return rule is not None and rule.needs_approval
 
 
 def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:

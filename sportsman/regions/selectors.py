@@ -11,7 +11,7 @@ through ``sportsman.regions.access``.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from sportsman.regions.models import Region, path_upper_bound, subtree_q
 
@@ -42,3 +42,13 @@ def find_by_code(code: str, *, edition: int | None = None) -> Region | None:
 
 def children(region: Region) -> QuerySet[Region]:
     return Region.objects.filter(parent=region).order_by("code")
+
+
+def nearest_rule[M: Model](rules: QuerySet[M], region: Region | None) -> M | None:
+    """The row of ``rules`` (a model with a ``region`` key) set on ``region`` or on the nearest
+    region above it: how a region's setting is inherited down the tree. One query."""
+    if region is None:
+        return None
+    ids = [*region.ancestor_ids, region.pk]
+    by_region = {r.region_id: r for r in rules.filter(region_id__in=ids)}  # type: ignore[attr-defined]
+    return next((by_region[i] for i in reversed(ids) if i in by_region), None)

@@ -233,15 +233,9 @@ def set_point_rule(*, actor: Any, region_id: int, kind: str, points: int,
 def rule_for(*, kind: str, region: Region | None) -> PointRule | None:
     """The active ``kind`` rule that applies in ``region``: the nearest one on the way up to the
     root (rules are set on cities, so that is the region's city)."""
-    if region is None:
-        return None
-    ids = [*region.ancestor_ids, region.pk]
-    rules = {r.region_id: r for r in PointRule.objects.filter(kind=kind, is_active=True,
-                                                              region_id__in=ids)}
-    for region_id in reversed(ids):
-        if region_id in rules:
-            return rules[region_id]
-    return None
+    from sportsman.regions.selectors import nearest_rule
+
+    return nearest_rule(PointRule.objects.filter(kind=kind, is_active=True), region)
 
 
 def _local_bounds(day: dt.date, *, year: bool = False) -> tuple[dt.datetime, dt.datetime]:

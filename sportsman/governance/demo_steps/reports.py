@@ -156,16 +156,15 @@ def step_reports(city: DemoCity) -> None:
                           (Step.RESOLVED, resolved, worker, report.public_note)]
                 closes = resolved + dt.timedelta(days=svc.AUTO_CLOSE_DAYS)
                 confirmed = resolved + dt.timedelta(hours=rng.uniform(2, 100))
-                if mine:
-                    pass  # the demo resident still has to confirm and rate
-                elif rng.random() < 0.6 and confirmed < now:
+                # the demo resident's own resolved report stays for them to confirm and rate
+                if not mine and rng.random() < 0.6 and confirmed < now:
                     report.status, report.closed_at = ReportStatus.CLOSED, confirmed
                     steps.append((Step.CONFIRMED, confirmed, reporter, ""))
                     if rng.random() < 0.8:
                         report.rating = rng.choices([5, 4, 3, 2, 1], [50, 30, 10, 6, 4])[0]
                         steps.append((Step.RATED, confirmed + dt.timedelta(minutes=3), reporter,
                                       "★" * report.rating))
-                elif closes < now:
+                elif not mine and closes < now:
                     report.status, report.closed_at = ReportStatus.CLOSED, closes
                     steps.append((Step.AUTO_CLOSED, closes, None, ""))
             elif fate < 0.6 and accepted < now and made:  # a duplicate of an earlier report
