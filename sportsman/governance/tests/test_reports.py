@@ -434,3 +434,36 @@ def test_staff_turn_a_residents_post_into_a_report_once(tree, api_client):
     again = staff.json("post", f"/api/v1/console/posts/{post.pk}/report", {"category": "lighting"})
     assert again.status_code == 409 and again.json()["code"] == "post_already_turned"
     assert Report.objects.count() == 1
+
+
+def test_bad_proxy_grants_are_refused_and_nothing_is_kept(tree):
+    from sportsman.governance.models import ProxyGrant
+
+    elder = tree.user(home_community=tree.k1)
+    helper = tree.user(home_community=tree.k1)
+    assert _code(lambda: proxy.grant(actor=elder, agent_phone="12345",
+                                     relation="family")) == "user_not_found"
+    assert _code(lambda: proxy.grant(actor=elder, agent_phone=helper.phone,
+                                     relation="neighbour")) == "invalid_relation"
+    assert _code(lambda: proxy.grant(actor=elder, agent_phone=elder.phone,
+                                     relation="family")) == "proxy_self"
+    assert _code(lambda: proxy.grant(actor=tree.sibling_community_admin, agent_phone=helper.phone,
+                                     relation="grid_worker", principal_id=elder.pk)) \
+        == "forbidden"
+    assert not ProxyGrant.objects.exists()
+    proxy.grant(actor=elder, agent_phone=helper.phone, relation="family")
+    assert _code(lambda: proxy.grant(actor=elder, agent_phone=helper.phone,
+                                     relation="family")) == "proxy_already_authorised"
+    assert ProxyGrant.objects.count() == 1
+
+
+def test_a_post_is_not_turned_into_a_report_of_an_unknown_category(tree, api_client):
+    from sportsman.governance import posts
+
+    facility(tree, units=0)
+    post = posts.publish(actor=tree.user(home_community=tree.k1), text="球场的灯坏了")
+    staff = api_client.as_user(tree.community_admin)
+    bad = staff.json("post", f"/api/v1/console/posts/{post.pk}/report", {"category": "weather"})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_category"
+    post.refresh_from_db()
+    assert post.report_id is None and not Report.objects.exists()
