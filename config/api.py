@@ -148,12 +148,14 @@ def _register_routers() -> None:
     from sportsman.activity.api import router as activity_router
     from sportsman.activity.api_inactivity import router as inactivity_router
     from sportsman.activity.api_records import router as records_router
+    from sportsman.associations.api import routers as associations_routers
     from sportsman.cockpit.api import routers as cockpit_routers
     from sportsman.core.api import router as core_router
     from sportsman.events.api import routers as events_routers
     from sportsman.facilities.api import routers as facilities_routers
     from sportsman.governance.api import routers as governance_routers
     from sportsman.groups.api import routers as groups_routers
+    from sportsman.instructors.api import routers as instructors_routers
     from sportsman.notifications.api import router as notifications_router
     from sportsman.regions.api import roles_router
     from sportsman.regions.api import router as regions_router
@@ -176,6 +178,10 @@ def _register_routers() -> None:
     for router in events_routers():
         api.add_router("/", router)
     for router in governance_routers():
+        api.add_router("/", router)
+    for router in associations_routers():
+        api.add_router("/", router)
+    for router in instructors_routers():
         api.add_router("/", router)
     for router in cockpit_routers():
         api.add_router("/", router)

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "sportsman.groups",
     "sportsman.governance",
     "sportsman.events",
+    "sportsman.associations",
+    "sportsman.instructors",
     "sportsman.cockpit",
 ]
 

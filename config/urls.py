@@ -19,6 +19,8 @@ urlpatterns = [
     path("events/", include("sportsman.events.urls")),
     path("governance/", include("sportsman.governance.urls")),
     path("open311/v2/", include("sportsman.governance.open311")),
+    path("associations/", include("sportsman.associations.urls")),
+    path("instructors/", include("sportsman.instructors.urls")),
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("", include("sportsman.core.urls")),
 ]

@@ -1,0 +1,9 @@
+"""The associations API, one router per area (each module owns its operations)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+
+def routers() -> list[Router]:
+    return []

@@ -1,0 +1,3 @@
+"""The associations app's models, one module per area (each module lists its names in __all__)."""
+
+from sportsman.associations.models.registry import *  # noqa: F403

@@ -1,0 +1,5 @@
+"""The associations pages, residents' and the console's (one module per area in views/)."""
+
+app_name = "associations"
+
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InstructorsConfig(AppConfig):
+    name = "sportsman.instructors"
+    label = "instructors"

@@ -1,0 +1,3 @@
+"""The instructors app's models, one module per area (each module lists its names in __all__)."""
+
+from sportsman.instructors.models.registry import *  # noqa: F403
