@@ -391,7 +391,7 @@ QUEUE_COLUMNS = ("id", "category", "status", "description", "address", "region_i
 SMALL_SCOPE = 64
 # A scope's regions (for a small scope) change almost never: each process keeps them a minute.
 SCOPE_SECONDS = 60.0
-_SCOPES: dict[tuple[str, ...], tuple[float, dict[int, str]]] = {}
+_SCOPES: dict[tuple[str, ...], tuple[float, tuple[int, ...]]] = {}
 
 
 def _api_time(value: Any) -> str:
@@ -409,9 +409,9 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
                before: int | None = None, limit: int = 50,
                now: dt.datetime | None = None) -> tuple[list[dict[str, Any]], int | None]:
     """The staff queue of :func:`reports_for` as plain rows, newest first, in a fixed handful
-    of statements (the scope's regions, kept a minute; the page; its photos): what the API
-    answers at a hundred thousand reports, its times already as the API writes them. Returns
-    the page and the ``before`` of the next one."""
+    of statements (the scope's regions, kept a minute; the page with its regions' names and
+    photos): what the API answers at a hundred thousand reports, its times already as the API
+    writes them. Returns the page and the ``before`` of the next one."""
     from django.db import connection
 
     from sportsman.core.db import db_time
@@ -433,20 +433,21 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
     if cached is None or cached[0] < time.monotonic() - SCOPE_SECONDS:
         ranges = " OR ".join(["(path >= %s AND path < %s)"] * len(roots))
         bounds = [b for p in key for b in (p, path_upper_bound(p))]
-        names = dict(fetch(f"SELECT id, name FROM {regions_table} "  # noqa: S608
-                           f"WHERE {ranges} LIMIT %s", [*bounds, SMALL_SCOPE + 1]))
+        ids = tuple(row[0] for row in fetch(f"SELECT id FROM {regions_table} "  # noqa: S608
+                                            f"WHERE {ranges} LIMIT %s",
+                                            [*bounds, SMALL_SCOPE + 1]))
         if len(_SCOPES) > 10_000:
             _SCOPES.clear()
-        cached = _SCOPES[key] = (time.monotonic(), names)
-    region_names = dict(cached[1])
+        cached = _SCOPES[key] = (time.monotonic(), ids)
+    region_ids: tuple[int, ...] = cached[1]
     where: list[str] = []
     params: list[Any] = []
-    if len(region_names) <= SMALL_SCOPE:
-        where.append(f"r.region_id IN ({', '.join(['%s'] * len(region_names))})")
-        params += list(region_names)
+    small = len(region_ids) <= SMALL_SCOPE
+    if small:
+        where.append(f"r.region_id IN ({', '.join(['%s'] * len(region_ids))})")
+        params += list(region_ids)
         order_hint = ""
     else:
-        region_names = {}
         parts = []
         for g in roots:
             parts.append("(g.path >= %s AND g.path < %s)" if connection.vendor == "sqlite"
@@ -467,9 +468,8 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
         where.append("r.facility_id = %s")
         params.append(facility_id)
     if mine:
-        ids = [g.region_id for g in roots]
-        where.append(f"r.handling_region_id IN ({', '.join(['%s'] * len(ids))})")
-        params += ids
+        where.append(f"r.handling_region_id IN ({', '.join(['%s'] * len(roots))})")
+        params += [g.region_id for g in roots]
     if overdue:
         where.append("((r.status = %s AND r.accept_due < %s) OR (r.status IN (%s, %s) "
                      "AND r.resolve_due < %s))")
@@ -479,7 +479,7 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
         params.append(before)
     columns = ", ".join(f"r.{qn(c)}" for c in QUEUE_COLUMNS)
     join = ""
-    if not region_names:
+    if not small:
         if connection.vendor == "sqlite":
             # CROSS JOIN keeps SQLite's loop on the reports, newest first, until the page is
             # full (left free it walks the regions and sorts their every report)
@@ -488,39 +488,40 @@ def queue_page(access: Access, *, status: str | None = None, category: str | Non
         else:
             join = f" JOIN {regions_table} g ON g.id = r.region_id"
     params.append(limit + 1)
-    rows = fetch(f"SELECT {columns}, r.handling_region_id FROM {table} r{join} "  # noqa: S608
+    # the regions' names and the photos come with the page (one statement): a photo list is
+    # its names in order, joined by the unit separator
+    photo_table = qn(ReportPhoto._meta.db_table)
+    if connection.vendor == "sqlite":
+        photo_list = (f"(SELECT group_concat(image, char(31)) FROM (SELECT image FROM "  # noqa: S608
+                      f"{photo_table} p WHERE p.report_id = r.id ORDER BY position, id))")
+    else:
+        photo_list = (f"(SELECT string_agg(image, chr(31) ORDER BY position, id) FROM "  # noqa: S608
+                      f"{photo_table} p WHERE p.report_id = r.id)")
+    rows = fetch(f"SELECT {columns}, r.handling_region_id, "  # noqa: S608
+                 f"(SELECT name FROM {regions_table} WHERE id = r.region_id), "
+                 f"(SELECT name FROM {regions_table} WHERE id = r.handling_region_id), "
+                 f"{photo_list} FROM {table} r{join} "
                  f"WHERE {' AND '.join(where)} ORDER BY r.id DESC LIMIT %s", params)
     more = len(rows) > limit
     rows = rows[:limit]
-    missing = ({r[5] for r in rows} | {r[-1] for r in rows}) - set(region_names)
-    if missing:
-        region_names.update(fetch(
-            f"SELECT id, name FROM {regions_table} "  # noqa: S608
-            f"WHERE id IN ({', '.join(['%s'] * len(missing))})", list(missing)))
-    photos: dict[int, list[str]] = {}
-    if rows:
-        from django.core.files.storage import default_storage
+    from django.core.files.storage import default_storage
 
-        photo_table = qn(ReportPhoto._meta.db_table)
-        for report_id, name in fetch(
-                f"SELECT report_id, image FROM {photo_table} "  # noqa: S608
-                f"WHERE report_id IN ({', '.join(['%s'] * len(rows))}) ORDER BY position, id",
-                [r[0] for r in rows]):
-            photos.setdefault(report_id, []).append(default_storage.url(name))
+    url = default_storage.url
     categories = {code: str(label) for code, label in Category.choices}
     names = {code: str(label) for code, label in ReportStatus.choices}
     out = []
     for (pk, category_code, state, description, address, region_id, facility, lat, lng,
          accept_due, resolve_due, note, rating, merged_into, created, updated,
-         handling) in rows:
+         _handling, region_name, handling_name, photo_names) in rows:
         out.append({
             "id": pk, "category": category_code,
             "category_name": categories.get(category_code, category_code),
             "status": state, "status_name": names.get(state, state),
             "description": description, "address": address,
-            "region_id": region_id, "region": region_names.get(region_id, ""),
+            "region_id": region_id, "region": region_name or "",
             "facility_id": facility, "lat": lat, "lng": lng,
-            "photos": photos.get(pk, []), "handling_region": region_names.get(handling, ""),
+            "photos": [url(n) for n in photo_names.split("\x1f")] if photo_names else [],
+            "handling_region": handling_name or "",
             "accept_due": _api_time(accept_due), "resolve_due": _api_time(resolve_due),
             "overdue": (state == S.SUBMITTED and aware(accept_due) < at)
             or (state in (S.ACCEPTED, S.IN_PROGRESS) and aware(resolve_due) < at),

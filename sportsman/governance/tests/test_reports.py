@@ -382,6 +382,23 @@ def test_the_staff_queue_filters_and_moves_reports(tree, api_client, django_asse
     assert api_client.as_user(tree.resident).get("/api/v1/console/reports").status_code == 403
 
 
+def test_a_warm_queue_page_costs_the_token_and_one_statement(tree, api_client,
+                                                            django_assert_num_queries):
+    """The regions' names and the photos come with the page: a page costs the bearer token's
+    look-up and the page itself, for a small scope (a community) and a large one (the city)."""
+    court = facility(tree)
+    for i in range(4):
+        make_report(tree, reporter=tree.user(home_community=tree.k1),
+                    at_facility=court if i % 2 else None)
+    for who in (tree.community_admin, tree.city_admin):
+        staff = api_client.as_user(who)
+        first = staff.get("/api/v1/console/reports?status=open").json()["items"]
+        with django_assert_num_queries(2):
+            again = staff.get("/api/v1/console/reports?status=open").json()["items"]
+        assert again == first and len(again) == 4
+        assert all(len(r["photos"]) == 1 and r["region"] == tree.k1.name for r in again)
+
+
 def test_the_lean_queue_answers_what_the_schema_makes_of_the_same_reports(tree, api_client):
     from sportsman.governance.api.reports import ReportPageOut, report_out
     from sportsman.regions.access import access_for_user
