@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SEED_SCALE ?= jx
 
-.PHONY: run test test-sqlite test-postgres test-calendar bench install lint check messages clean
+.PHONY: run test test-sqlite test-e2e test-postgres test-calendar bench install lint check messages clean
 
 # The edge instants of the calendar (Asia/Shanghai): a month, quarter and year end on either side
 # of UTC midnight, 29 February, a Monday and a Sunday. `test` runs one of them (EDGE_CLOCK, on
@@ -29,27 +29,39 @@ run: install
 	$(PY) manage.py seed_demo --scale $(SEED_SCALE) --if-empty
 	$(PY) manage.py serve
 
+# The suite's database tests run on every core (pytest-xdist, WORKERS=auto; each worker has a
+# database and a Redis database of its own); the browser tests run once, on one worker: on
+# PostgreSQL when TEST_DATABASE_URL is set, else on SQLite (docs/testing.md).
+WORKERS ?= auto
+
 test: install
 	$(MAKE) --no-print-directory check
-	$(MAKE) --no-print-directory test-sqlite
+	DATABASE_URL= $(PY) -m pytest -q -n $(WORKERS) -m "not e2e" $(PYTEST_ARGS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
-	  else echo "TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped."; fi
+	  else echo "TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped."; \
+	  $(MAKE) --no-print-directory test-e2e; fi
 
+# Everything on SQLite.
 test-sqlite: install
-	DATABASE_URL= $(PY) -m pytest -q $(PYTEST_ARGS)
+	DATABASE_URL= $(PY) -m pytest -q -n $(WORKERS) -m "not e2e" $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-e2e
+
+test-e2e: install
+	DATABASE_URL= $(PY) -m pytest -q -m e2e $(PYTEST_ARGS)
 
 # The PostgreSQL pass runs at an edge of the calendar (New Year, just after local midnight, still
 # the old year in UTC); the browser tests, whose server the clock cannot reach, run at today.
 EDGE_CLOCK ?= 2027-01-01T00:30:00+08:00
 
 test-postgres: install
-	DATABASE_URL=$$TEST_DATABASE_URL $(PY) -m pytest -q -m "not e2e" --clock=$(EDGE_CLOCK) \
-	  $(PYTEST_ARGS)
+	DATABASE_URL=$$TEST_DATABASE_URL $(PY) -m pytest -q -n $(WORKERS) -m "not e2e" \
+	  --clock=$(EDGE_CLOCK) $(PYTEST_ARGS)
 	DATABASE_URL=$$TEST_DATABASE_URL $(PY) -m pytest -q -m e2e $(PYTEST_ARGS)
 
 test-calendar: install
 	@for clock in $(CLOCKS); do echo "clock: $$clock"; \
-	  DATABASE_URL= $(PY) -m pytest -q -m "not e2e" --clock=$$clock $(PYTEST_ARGS) || exit 1; done
+	  DATABASE_URL= $(PY) -m pytest -q -n $(WORKERS) -m "not e2e" --clock=$$clock $(PYTEST_ARGS) \
+	  || exit 1; done
 
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \

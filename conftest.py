@@ -18,12 +18,25 @@ def pytest_addoption(parser):
 _travel = None
 
 
+def _own_redis_database() -> None:
+    """Under pytest-xdist each worker (gw0, gw1, ...) takes a Redis database of its own, counting
+    down from TEST_REDIS_URL's, so that one worker's flush never empties another's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not worker.startswith("gw") or not url:
+        return
+    base, _, db = url.rpartition("/")
+    number = int(db) if db.isdigit() else 0
+    os.environ["TEST_REDIS_URL"] = f"{base}/{(number - int(worker[2:])) % 16}"
+
+
 def pytest_configure(config):
     """Travel the whole session to --clock, before collection, so that a module's ``TODAY`` is
     read there too: anything that reads today (periods, windows, expiry, rankings of "this
     year") then meets a month, quarter or year end, 29 February, a Monday or a Sunday, in
     Asia/Shanghai and in UTC on either side of midnight."""
     global _travel
+    _own_redis_database()
     instant = config.getoption("--clock")
     if not instant:
         return
