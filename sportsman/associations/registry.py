@@ -319,7 +319,7 @@ def create_association(*, actor: Any, region_id: int, name: str, kind: str,
     region = Region.objects.filter(pk=region_id).first()
     if region is None or not access.can(Perm.ASSOCIATION_MANAGE, region):
         access.require_anywhere(Perm.ASSOCIATION_MANAGE)
-        raise _bad("region_id", _("Choose a region of your own."), "region_not_found")
+        raise NotFound(_("There is no such region in your scope."), code="region_not_found")
     name = check_text(name, field="name", max_length=80)
     if any(word in name for word in ("中国", "全国", "中华")) and region.level != "province":
         raise _bad("name", _("A local association may not be named 中国, 全国 or 中华."),
