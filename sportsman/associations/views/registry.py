@@ -59,7 +59,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     return render(request, "associations/directory.html", {
         "page": page, "filters": filters, "query": query,
         "kinds": AssociationKind.choices, "legal_statuses": LegalStatus.choices,
-        "sports": list(Sport.objects.order_by("name").only("id", "name")),
+        "sports": list(Sport.objects.order_by("name_zh").only("id", "name_zh", "name_en")),
         "regions": list(Region.objects.filter(level__in=(Level.CITY, Level.DISTRICT,
                                                          Level.TOWN))
                         .order_by("path").only("id", "name", "level")[:300])})
@@ -135,7 +135,7 @@ def manage(request: HttpRequest, association_id: int) -> HttpResponse:
         "certificates": list(association.certificates.order_by("-id")),
         "offices": Office.choices, "member_kinds": MemberKind.choices,
         "certificate_kinds": CertificateKind.choices,
-        "sports": list(Sport.objects.order_by("name").only("id", "name"))})
+        "sports": list(Sport.objects.order_by("name_zh").only("id", "name_zh", "name_en"))})
 
 
 @scoped(Perm.ASSOCIATION_MANAGE)
