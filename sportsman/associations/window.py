@@ -265,8 +265,9 @@ def chain_for(region: Region, kind: str) -> tuple[list[str], int]:
     levels = ([lv for lv in rule.levels.split(",") if lv] if rule is not None
               else list(DEFAULT_LEVELS[kind]))
     days = rule.handle_days if rule is not None else DEFAULT_DAYS[kind]
-    depth = LEVEL_DEPTH.get(region.level, 4)
-    kept = [lv for lv in levels if LEVEL_DEPTH.get(lv, 9) <= depth]
+    depths: dict[str, int] = {str(k): v for k, v in LEVEL_DEPTH.items()}
+    depth = depths.get(region.level, 4)
+    kept = [lv for lv in levels if depths.get(lv, 9) <= depth]
     if not kept:
         kept = [region.level if region.level != Level.COMMUNITY else Level.TOWN]
     return kept, days
@@ -292,9 +293,10 @@ def set_rule(*, actor: Any, region_id: int, kind: str, levels: list[str],
     if kind not in K.values:
         raise _bad("kind", _("Unknown kind of application."), "invalid_kind")
     allowed = (Level.COMMUNITY, Level.TOWN, Level.DISTRICT, Level.CITY)
+    depths: dict[str, int] = {str(k): v for k, v in LEVEL_DEPTH.items()}
     if not levels or any(lv not in allowed for lv in levels) or len(set(levels)) != len(levels) \
-            or [LEVEL_DEPTH[lv] for lv in levels] != sorted((LEVEL_DEPTH[lv] for lv in levels),
-                                                           reverse=True):
+            or [depths[lv] for lv in levels] != sorted((depths[lv] for lv in levels),
+                                                       reverse=True):
         raise _bad("levels", _("Levels from the lowest up, each once."), "invalid_levels")
     if not 1 <= handle_days <= 180:
         raise _bad("handle_days", _("Between 1 and 180 days."), "invalid_sla")

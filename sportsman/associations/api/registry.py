@@ -140,7 +140,7 @@ def association_out(a: Association) -> dict:
             "kind_name": a.get_kind_display(), "status": a.status,
             "status_name": a.get_status_display(), "region_id": a.region_id,
             "region": a.region.name, "level": a.region.level,
-            "sport": a.sport.name if a.sport_id else "", "members": a.members,
+            "sport": a.sport.name if a.sport is not None else "", "members": a.members,
             "grade": a.grade}
 
 

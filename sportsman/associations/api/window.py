@@ -191,7 +191,7 @@ def application_out(a: Application, *, now: dt.datetime | None = None) -> dict:
         "status_name": str(ApplicationStatus(a.status).label), "receipt_no": a.receipt_no,
         "year": a.year, "event_id": a.event_id, "levels": a.level_list,
         "level": a.level if a.status in window.WAITING else "",
-        "waiting_at": a.reviewing_region.name if a.reviewing_region_id else "",
+        "waiting_at": a.reviewing_region.name if a.reviewing_region is not None else "",
         "submitted_at": a.submitted_at, "due_at": a.due_at,
         "overdue": window.is_overdue(a, now), "decided_at": a.decided_at,
         "decided_on_time": a.decided_on_time, "is_late": a.is_late, "result": a.result,
@@ -201,7 +201,7 @@ def application_out(a: Application, *, now: dt.datetime | None = None) -> dict:
 
 def step_out(s: ApplicationStep) -> dict:
     return {"action": s.action, "label": s.get_action_display(), "status": s.to_status,
-            "level": s.level, "region": s.region.name if s.region_id else "",
+            "level": s.level, "region": s.region.name if s.region is not None else "",
             "by": s.actor_role, "note": s.note, "at": s.at}
 
 

@@ -65,13 +65,13 @@ def step_associations(city: DemoCity) -> None:
     sports = [s for s in Sport.objects.order_by("slug")]
     residents_by_region: dict[int, list[int]] = defaultdict(list)
     path_of = {r.pk: r.path for r in regions}
-    for pk, home in (User.objects.exclude(home_community=None).order_by("pk")
-                     .values_list("pk", "home_community_id")):
-        path = path_of.get(home)
+    for user_id, home_id in (User.objects.exclude(home_community=None).order_by("pk")
+                             .values_list("pk", "home_community_id")):
+        path = path_of.get(home_id)
         if path is None:
             continue
         for part in path.strip("/").split("/"):
-            residents_by_region[int(part)].append(pk)
+            residents_by_region[int(part)].append(user_id)
     demo = User.objects.filter(phone_hash=crypto.keyed_hash(DEMO_MANAGER)).first()
 
     made: list[Association] = []
@@ -196,12 +196,12 @@ def step_associations(city: DemoCity) -> None:
                    else ["captain", "", ""])
         joined = assoc._demo_founded  # type: ignore[attr-defined]
         for i, office in enumerate(offices):
-            user_id = picked[i] if i < len(picked) else None
-            manages = user_id is not None and office in ("secretary_general", "captain")
+            member_user: int | None = picked[i] if i < len(picked) else None
+            manages = member_user is not None and office in ("secretary_general", "captain")
             if assoc.pk in demo_ids and manages and demo is not None:
-                user_id, manages = None, False  # the demo login manages instead
+                member_user, manages = None, False  # the demo login manages instead
             members.append(AssociationMember(
-                association_id=assoc.pk, user_id=user_id, name=f"{office or 'member'}-{i}",
+                association_id=assoc.pk, user_id=member_user, name=f"{office or 'member'}-{i}",
                 office=office, manages=manages, joined_on=joined))
         if assoc.pk in demo_ids and demo is not None:
             members.append(AssociationMember(association_id=assoc.pk, user_id=demo.pk,
@@ -218,7 +218,7 @@ def step_associations(city: DemoCity) -> None:
     # the events the demo's associations organise get their association
     by_name = {(a.region_id, a.name): a.pk for a in made}
     for event_id, region_id, name in event_rows:
-        pk = by_name.get((region_id, name[:80]))
-        if pk is not None:
-            Event.objects.filter(pk=event_id).update(organiser_id=pk)
+        found = by_name.get((region_id, name[:80]))
+        if found is not None:
+            Event.objects.filter(pk=event_id).update(organiser_id=found)
     city.made["associations"] = [a.pk for a in made]

@@ -231,9 +231,9 @@ def step_window(city: DemoCity) -> None:
     for event_id, organiser_id in (Event.objects.filter(organiser_kind="association")
                                    .exclude(organiser_id=None).order_by("id")
                                    .values_list("id", "organiser_id")[:20]):
-        assoc = next((a for a in assocs if a.pk == organiser_id), None)
-        if assoc is not None and assoc.status == "active":
-            plan(assoc, "event_filing", _pick(rng, OTHER_STATES),
+        organiser = next((a for a in assocs if a.pk == organiser_id), None)
+        if organiser is not None and organiser.status == "active":
+            plan(organiser, "event_filing", _pick(rng, OTHER_STATES),
                  {"event_id": event_id, "expected_people": rng.randint(50, 800),
                   "safety_officer": "李安全", "medical_cover": True}, event_id=event_id)
     preparing = [a for a in teams[:3]]
@@ -245,7 +245,8 @@ def step_window(city: DemoCity) -> None:
               "founders": "张建国、李秀兰"})
 
     # receipts in acceptance order, per city and year
-    ordered = sorted((a for a, receipt, _s in plans if receipt), key=lambda a: a.accepted_at)
+    ordered = sorted((a for a, receipt, _s in plans if receipt and a.accepted_at),
+                     key=lambda a: a.accepted_at or now)
     counters: dict[int, int] = defaultdict(int)
     for app in ordered:
         y = timezone.localtime(app.accepted_at).year

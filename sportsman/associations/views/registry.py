@@ -5,6 +5,7 @@ of the current region's subtree in the console (create, suspend, reinstate, diss
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -48,12 +49,13 @@ def directory(request: HttpRequest) -> HttpResponse:
     from sportsman.core.models import Sport
     from sportsman.regions.models import Level, Region
 
-    filters = {"region": _int(request.GET.get("region")), "kind": request.GET.get("kind", "")[:12],
-               "legal_status": request.GET.get("legal_status", "")[:12],
-               "sport": _int(request.GET.get("sport")), "q": request.GET.get("q", "")[:40]}
-    qs = registry.directory(region_id=filters["region"], kind=filters["kind"],
-                            legal_status=filters["legal_status"], sport_id=filters["sport"],
-                            q=filters["q"])
+    region_id, sport_id = _int(request.GET.get("region")), _int(request.GET.get("sport"))
+    kind, legal = request.GET.get("kind", "")[:12], request.GET.get("legal_status", "")[:12]
+    q = request.GET.get("q", "")[:40]
+    filters: dict[str, Any] = {"region": region_id, "kind": kind, "legal_status": legal,
+                               "sport": sport_id, "q": q}
+    qs = registry.directory(region_id=region_id, kind=kind, legal_status=legal,
+                            sport_id=sport_id, q=q)
     page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return render(request, "associations/directory.html", {

@@ -124,7 +124,7 @@ def application(request: HttpRequest, application_id: int) -> HttpResponse:
                     actor=request.user, application_id=app.pk,
                     requirement=request.POST.get("requirement", ""),
                     content=upload.read(registry.DOCUMENT_MAX_BYTES + 1) if upload else b"",
-                    name=upload.name if upload else "")
+                    name=(upload.name or "") if upload else "")
                 messages.success(request, _("Document attached."))
             else:
                 window.transition_application(actor=request.user, application_id=app.pk,
