@@ -60,6 +60,9 @@ class Perm(StrEnum):
     POST_MODERATE = "governance.posts"
     VOLUNTEER_MANAGE = "governance.volunteers"
     PROXY_MANAGE = "governance.proxies"
+    # --- associations: the registry and the one window (一窗受理) -----------------------------
+    ASSOCIATION_MANAGE = "associations.manage"
+    APPLICATION_REVIEW = "associations.applications"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -120,6 +123,14 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.VOLUNTEER_MANAGE: _ADMINS | {Role.VOLUNTEER_LEADER},
     # Recording and revoking who may act for an elderly resident (family, grid worker).
     Perm.PROXY_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.TOWN_ADMIN}),
+    # --- associations: the registry and the one window (一窗受理) -----------------------------
+    # The associations of a subtree: create, suspend, reinstate, dissolve; open annual
+    # inspection seasons and follow who is overdue.
+    Perm.ASSOCIATION_MANAGE: _ADMINS,
+    # One-window applications (registration, filing, annual reports, event filings and
+    # permits, changes) waiting at a review level the holder's own region is: accept, approve,
+    # return for correction, reject. A grant reviews at its own region's level only.
+    Perm.APPLICATION_REVIEW: _ADMINS,
 }
 
 

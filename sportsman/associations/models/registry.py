@@ -73,6 +73,10 @@ class Association(TimeStampedModel):
     grade_valid_until = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
+    # when it was dissolved (the cockpit's stock of associations ends there)
+    dissolved_at = models.DateTimeField(null=True, blank=True)
+    # when its preparation (筹备) was approved: registration is due within six months
+    preparation_approved_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -107,6 +107,12 @@ class Raw:
             "approved_minutes"))
         self.survey_answers = list(SurveyParticipation.objects.values("community_id",
                                                                       "created_at"))
+        from sportsman.associations.models import Application, Association
+
+        self.associations = list(Association.objects.values("region_id", "legal_status",
+                                                            "created_at", "dissolved_at"))
+        self.applications = list(Application.objects.values("region_id", "decided_at",
+                                                            "decided_on_time"))
 
     def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
         """Flows over [start, end]; stocks on ``end``."""
@@ -270,6 +276,21 @@ class Raw:
                 out["posts_published"] += 1
             if post["answered_at"] is not None and within(local(post["answered_at"])):
                 out["posts_answered"] += 1
+        for assoc in self.associations:
+            if assoc["region_id"] not in regions or local(assoc["created_at"]) > end:
+                continue
+            if assoc["dissolved_at"] is not None and local(assoc["dissolved_at"]) < end:
+                continue
+            out["associations"] += 1
+            if assoc["legal_status"] == "registered":
+                out["associations_registered"] += 1
+            elif assoc["legal_status"] == "filed":
+                out["associations_filed"] += 1
+        for app in self.applications:
+            if app["region_id"] in regions and app["decided_at"] is not None \
+                    and within(local(app["decided_at"])):
+                out["applications_decided"] += 1
+                out["applications_decided_on_time"] += app["decided_on_time"] is True
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 

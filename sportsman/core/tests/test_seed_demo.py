@@ -59,6 +59,8 @@ def _wipe() -> None:
 
     for governed in reversed(list(apps.get_app_config("governance").get_models())):
         governed._default_manager.all().delete()  # governance's rows protect their regions
+    for associated in reversed(list(apps.get_app_config("associations").get_models())):
+        associated._default_manager.all().delete()  # so do the associations' rows
     PointEntry.objects.filter(reverses__isnull=False).delete()
     Visit.objects.all().delete()
     Booking.objects.all().delete()
