@@ -60,6 +60,10 @@ class Perm(StrEnum):
     POST_MODERATE = "governance.posts"
     VOLUNTEER_MANAGE = "governance.volunteers"
     PROXY_MANAGE = "governance.proxies"
+    # Associations: evaluation (等级评估) and the information board (信息发布).
+    EVALUATION_MANAGE = "associations.evaluation"
+    EVALUATION_SCORE = "associations.evaluation_score"
+    BOARD_PUBLISH = "associations.board"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -120,6 +124,15 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.VOLUNTEER_MANAGE: _ADMINS | {Role.VOLUNTEER_LEADER},
     # Recording and revoking who may act for an elderly resident (family, grid worker).
     Perm.PROXY_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.TOWN_ADMIN}),
+    # --- associations: evaluation and the information board ---------------------------------
+    # Evaluation seasons of a subtree (city and district staff, the 业务主管单位): the rubric,
+    # eligibility checks, assigning evaluators, the final rating, publication, rectification.
+    Perm.EVALUATION_MANAGE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN}),
+    # Third-party evaluators score within their grant's subtree, and only the evaluations they
+    # are assigned to (associations.evaluation.can_score checks the assignment).
+    Perm.EVALUATION_SCORE: frozenset({Role.EVALUATOR}),
+    # Notices to the associations of a subtree, who acknowledged them, reminders.
+    Perm.BOARD_PUBLISH: _ADMINS,
 }
 
 

@@ -6,4 +6,6 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    return []
+    from sportsman.associations.api import board, evaluation
+
+    return [evaluation.router, board.router]
