@@ -112,7 +112,7 @@ FLOW: dict[str, dict[str, str]] = {
     "publish": {EvaluationStatus.FINALISED: EvaluationStatus.PUBLISHED},
 }
 ACTIONS = tuple(FLOW)
-STAMPS = {EvaluationStatus.APPLIED: "applied_at", EvaluationStatus.ELIGIBLE: "checked_at",
+STAMPS: dict[str, str] = {EvaluationStatus.APPLIED: "applied_at", EvaluationStatus.ELIGIBLE: "checked_at",
           EvaluationStatus.INELIGIBLE: "checked_at", EvaluationStatus.SCORED: "scored_at",
           EvaluationStatus.FINALISED: "finalised_at", EvaluationStatus.PUBLISHED: "published_at"}
 SCORING = frozenset({EvaluationStatus.UNDER_REVIEW})

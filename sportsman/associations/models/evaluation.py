@@ -237,7 +237,7 @@ class ProgressFile(models.Model):
     name = models.CharField(max_length=120, blank=True)
 
     def __str__(self) -> str:
-        return self.name or self.file.name
+        return self.name or str(self.file.name)
 
 
 class RectificationStatus(models.TextChoices):

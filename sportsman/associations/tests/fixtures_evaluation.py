@@ -32,7 +32,7 @@ def make_association(tree: Any, *, region: Any = None, name: str = "新南社区
 
 
 def manager_of(association: Association) -> Any:
-    return association.memberships.filter(manages=True).select_related("user").first().user
+    return association.memberships.filter(manages=True).select_related("user").get().user
 
 
 def evaluator(tree: Any, region: Any = None, nickname: str = "评估员") -> Any:
@@ -111,4 +111,4 @@ def _fresh(e: Evaluation) -> Evaluation:
 
 
 def assigned_evaluator(e: Evaluation) -> Any:
-    return e.assignments.select_related("evaluator").first().evaluator
+    return e.assignments.select_related("evaluator").order_by("id")[0].evaluator

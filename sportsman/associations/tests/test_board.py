@@ -31,14 +31,14 @@ def _publish(tree, actor=None, region=None, **kw):
 
 
 def test_a_notice_reaches_the_associations_of_the_subtree_only(tree):
-    sport, team, club = _three(tree)
+    sport, team, _club = _three(tree)
     notice = _publish(tree)
     assert set(notice.deliveries.values_list("association_id", flat=True)) == {sport.pk, team.pk}
     assert notice.recipients == 2 and notice.acknowledged == 0
 
 
 def test_a_notice_may_target_association_kinds(tree):
-    sport, team, _club = _three(tree)
+    _sport, team, _club = _three(tree)
     notice = _publish(tree, target_kinds=["team"])
     assert list(notice.deliveries.values_list("association_id", flat=True)) == [team.pk]
     with pytest.raises(DomainError) as refused:

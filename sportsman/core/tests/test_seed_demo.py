@@ -59,6 +59,16 @@ def _wipe() -> None:
 
     for governed in reversed(list(apps.get_app_config("governance").get_models())):
         governed._default_manager.all().delete()  # governance's rows protect their regions
+    # Associations' evaluation and board rows protect their seasons, associations and regions.
+    from sportsman.associations.models import (
+        Association,
+        Evaluation,
+        EvaluationSeason,
+        Notice,
+    )
+
+    for association_model in (Notice, Evaluation, EvaluationSeason, Association):
+        association_model.objects.all().delete()
     PointEntry.objects.filter(reverses__isnull=False).delete()
     Visit.objects.all().delete()
     Booking.objects.all().delete()

@@ -1,0 +1,3 @@
+"""The associations' figures of the cockpit, one module per area (importing them declares them)."""
+
+from sportsman.associations import figures_evaluation  # noqa: F401
