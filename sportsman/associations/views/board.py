@@ -23,7 +23,8 @@ SECTION = "notices"
 @scoped(Perm.BOARD_PUBLISH)
 def console(request: HttpRequest) -> HttpResponse:
     state = console_state(request)
-    notices = list(board.notices_in_scope(state.access).filter(subtree_q(state.region.path))
+    here = subtree_q(state.region.path, "region")
+    notices = list(board.notices_in_scope(state.access).filter(here)
                    .order_by("-published_at", "-id")[:200])
     return _render(request, "associations/board/console.html", state, SECTION, notices=notices,
                    kinds=NoticeKind.choices, association_kinds=AssociationKind.choices,

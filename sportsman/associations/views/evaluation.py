@@ -86,7 +86,8 @@ def _process(evaluation: Evaluation) -> dict[str, Any]:
 def console(request: HttpRequest) -> HttpResponse:
     """Seasons of the chosen region's subtree; one season's evaluations with their actions."""
     state = console_state(request)
-    seasons = list(ev.seasons_in_scope(state.access).filter(subtree_q(state.region.path))
+    here = subtree_q(state.region.path, "region")
+    seasons = list(ev.seasons_in_scope(state.access).filter(here)
                    .order_by("-year", "region__code")[:100])
     chosen = next((s for s in seasons if s.pk == _int(request.GET.get("season"))),
                   seasons[0] if seasons else None)
