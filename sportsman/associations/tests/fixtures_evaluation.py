@@ -32,7 +32,8 @@ def make_association(tree: Any, *, region: Any = None, name: str = "新南社区
 
 
 def manager_of(association: Association) -> Any:
-    return association.memberships.filter(manages=True).select_related("user").get().user
+    return association.memberships.filter(manages=True).select_related("user").order_by(
+        "id")[0].user
 
 
 def evaluator(tree: Any, region: Any = None, nickname: str = "评估员") -> Any:

@@ -153,3 +153,17 @@ def test_notice_lists_in_few_queries(tree, api_client, django_assert_max_num_que
     with django_assert_max_num_queries(6):
         status = staff.get(f"/api/v1/console/notices/{notice.pk}/recipients")
     assert len(status.json()["items"]) == 4
+
+
+def test_the_managers_lists_in_few_queries(tree, api_client, django_assert_max_num_queries):
+    association = make_association(tree)
+    for year in (2024, 2025, 2026):
+        season = make_season(tree, year=year)
+        evaluation_at(tree, "applied", association=association, season=season)
+    client = api_client.as_user(manager_of(association))
+    for path in (f"/api/v1/associations/{association.pk}/evaluations",
+                 f"/api/v1/associations/{association.pk}/evaluation-seasons"):
+        with django_assert_max_num_queries(6):
+            response = client.get(path)
+        assert response.status_code == 200
+    assert len(client.get(f"/api/v1/associations/{association.pk}/evaluations").json()) == 3
