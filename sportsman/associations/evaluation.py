@@ -764,13 +764,19 @@ def score(*, actor: Any, evaluation_id: int, indicator_id: int, points: int, not
     evaluation = get_assigned(actor, evaluation_id)
     if evaluation.status not in SCORING:
         raise BadTransition()
-    row = _checked_points(evaluation, [Points(indicator_id, points, note)])[indicator_id]
+    _checked_points(evaluation, [Points(indicator_id, points, note)])
     cleaned = _clean_upload(evidence, "evidence") if evidence is not None else None
     with transaction.atomic():
-        # The rubric lock: set once, under the season's row lock (see set_rubric).
-        season = EvaluationSeason.objects.select_for_update().get(pk=evaluation.season_id)
-        if season.scoring_started_at is None:
-            EvaluationSeason.objects.filter(pk=season.pk).update(scoring_started_at=timezone.now())
+        # The rubric lock: the first score sets it under the season's row lock (see
+        # set_rubric), then checks the points against the rubric as it stands; later scores
+        # find it set and take no lock (the rubric cannot change any more).
+        if not EvaluationSeason.objects.filter(pk=evaluation.season_id,
+                                               scoring_started_at__isnull=False).exists():
+            season = EvaluationSeason.objects.select_for_update().get(pk=evaluation.season_id)
+            if season.scoring_started_at is None:
+                EvaluationSeason.objects.filter(pk=season.pk).update(
+                    scoring_started_at=timezone.now())
+        row = _checked_points(evaluation, [Points(indicator_id, points, note)])[indicator_id]
         made, _created = Score.objects.update_or_create(
             evaluation=evaluation, indicator_id=indicator_id,
             defaults={"points": row.points, "note": (note or "")[:500],
