@@ -57,8 +57,7 @@ def test_staff_publish_only_in_their_subtree(tree):
     assert not Notice.objects.exists()
 
 
-def test_the_managers_are_told_in_one_batch(tree, django_capture_on_commit_callbacks,
-                                            django_assert_max_num_queries):
+def test_the_managers_are_told_in_one_batch(tree, django_capture_on_commit_callbacks):
     sport, team, _club = _three(tree)
     with django_capture_on_commit_callbacks(execute=True):
         notice = _publish(tree)
