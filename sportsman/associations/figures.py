@@ -1,3 +1,3 @@
 """The associations' figures of the cockpit, one module per area (importing them declares them)."""
 
-from sportsman.associations import figures_window  # noqa: F401
+from sportsman.associations import figures_evaluation, figures_window  # noqa: F401

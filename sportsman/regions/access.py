@@ -63,6 +63,10 @@ class Perm(StrEnum):
     # --- associations: the registry and the one window (一窗受理) -----------------------------
     ASSOCIATION_MANAGE = "associations.manage"
     APPLICATION_REVIEW = "associations.applications"
+    # Associations: evaluation (等级评估) and the information board (信息发布).
+    EVALUATION_MANAGE = "associations.evaluation"
+    EVALUATION_SCORE = "associations.evaluation_score"
+    BOARD_PUBLISH = "associations.board"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -131,6 +135,15 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # permits, changes) waiting at a review level the holder's own region is: accept, approve,
     # return for correction, reject. A grant reviews at its own region's level only.
     Perm.APPLICATION_REVIEW: _ADMINS,
+    # --- associations: evaluation and the information board ---------------------------------
+    # Evaluation seasons of a subtree (city and district staff, the 业务主管单位): the rubric,
+    # eligibility checks, assigning evaluators, the final rating, publication, rectification.
+    Perm.EVALUATION_MANAGE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN}),
+    # Third-party evaluators score within their grant's subtree, and only the evaluations they
+    # are assigned to (associations.evaluation.can_score checks the assignment).
+    Perm.EVALUATION_SCORE: frozenset({Role.EVALUATOR}),
+    # Notices to the associations of a subtree, who acknowledged them, reminders.
+    Perm.BOARD_PUBLISH: _ADMINS,
 }
 
 

@@ -78,6 +78,10 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_governance": any(access.has_anywhere(p) for p in (
             Perm.REPORT_HANDLE, Perm.REPORT_RULES, Perm.DELIBERATION_MANAGE, Perm.SURVEY_MANAGE,
             Perm.POST_MODERATE, Perm.VOLUNTEER_MANAGE)),
+        # Associations: evaluation (staff, evaluators) and the information board.
+        "can_evaluation": access.has_anywhere(Perm.EVALUATION_MANAGE),
+        "can_evaluate": access.has_anywhere(Perm.EVALUATION_SCORE),
+        "can_board": access.has_anywhere(Perm.BOARD_PUBLISH),
     })
     return render(request, template, context)
 

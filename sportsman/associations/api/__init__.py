@@ -6,6 +6,6 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    from sportsman.associations.api import registry, window
+    from sportsman.associations.api import board, evaluation, registry, window
 
-    return [registry.router, window.router]
+    return [registry.router, window.router, evaluation.router, board.router]

@@ -1,3 +1,3 @@
 """Demo data for associations, one module per area. Importing the package registers every step."""
 
-from sportsman.associations.demo_steps import registry, window  # noqa: F401
+from sportsman.associations.demo_steps import board, evaluation, registry, window  # noqa: F401

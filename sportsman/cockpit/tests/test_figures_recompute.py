@@ -113,6 +113,12 @@ class Raw:
                                                             "created_at", "dissolved_at"))
         self.applications = list(Application.objects.values("region_id", "decided_at",
                                                             "decided_on_time"))
+        from sportsman.associations.models import Evaluation, NoticeRecipient
+
+        self.graded = list(Evaluation.objects.filter(status="published").values(
+            "association_id", "association__region_id", "published_at", "valid_until", "grade"))
+        self.notice_rows = list(NoticeRecipient.objects.values(
+            "association__region_id", "notice__published_at", "acknowledged_at"))
 
     def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
         """Flows over [start, end]; stocks on ``end``."""
@@ -291,6 +297,26 @@ class Raw:
                     and within(local(app["decided_at"])):
                 out["applications_decided"] += 1
                 out["applications_decided_on_time"] += app["decided_on_time"] is True
+        # Associations: the grade in force on ``end`` (the latest published by then, still
+        # valid), evaluations published in the period, notices delivered and acknowledged.
+        in_force: dict[int, dict] = {}
+        published = sorted(((local(g["published_at"]), i, g) for i, g in enumerate(self.graded)
+                            if g["published_at"] is not None), key=lambda p: p[:2])
+        for day, _i, graded in published:
+            if day <= end:
+                in_force[graded["association_id"]] = dict(graded)
+            if graded["association__region_id"] in regions and within(day):
+                out["evaluations_published"] += 1
+        for standing in in_force.values():
+            if standing["association__region_id"] in regions and standing["valid_until"] >= end:
+                out[f"associations_grade_{standing['grade'].lower()}"] += 1
+        for row in self.notice_rows:
+            if row["association__region_id"] not in regions:
+                continue
+            if local(row["notice__published_at"]) <= end:
+                out["notices_received"] += 1
+            if row["acknowledged_at"] is not None and local(row["acknowledged_at"]) <= end:
+                out["notices_acknowledged"] += 1
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 
@@ -344,7 +370,7 @@ def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
     years = [tallies.sheet(city, p).total.values for p in (this_year, this_year.previous())]
     for key in ("residents_registered", "residents_active_30d", "exercise_minutes", "facilities",
                 "bookings", "visits", "place_minutes_offered", "points_earned",
-                "vouchers_claimed"):
+                "vouchers_claimed", "notices_received", "notices_acknowledged"):
         assert any(values[key] > 0 for values in years), key
 
 
