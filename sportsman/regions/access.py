@@ -60,6 +60,8 @@ class Perm(StrEnum):
     POST_MODERATE = "governance.posts"
     VOLUNTEER_MANAGE = "governance.volunteers"
     PROXY_MANAGE = "governance.proxies"
+    # --- instructors (社会体育指导员) ---
+    INSTRUCTOR_MANAGE = "instructors.manage"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -120,6 +122,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.VOLUNTEER_MANAGE: _ADMINS | {Role.VOLUNTEER_LEADER},
     # Recording and revoking who may act for an elderly resident (family, grid worker).
     Perm.PROXY_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.TOWN_ADMIN}),
+    # --- instructors ---
+    # The instructor registry of a subtree: register, edit, suspend and reinstate instructors,
+    # confirm their yearly work registrations (工作注册), read and export their guidance
+    # records. Instructors act on their own profile, availability and sessions (``for_self``).
+    Perm.INSTRUCTOR_MANAGE: _ADMINS,
 }
 
 
