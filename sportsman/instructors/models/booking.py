@@ -22,6 +22,7 @@ __all__ = [
     "BookingState",
     "GuidanceBooking",
     "GuidanceSession",
+    "LIVE_SESSION",
     "SessionKind",
     "SessionPhoto",
     "SessionRecord",
