@@ -326,5 +326,6 @@ def availability(request: HttpRequest, instructor_id: int, query: Query[Availabi
     sessions (a group session with places left can be joined)."""
     found = registry.get_instructor(instructor_id, public=True)
     days = booking.availability(found, query.start or timezone.localdate(), query.days)
-    return [{"day": d.day, "free": [{"starts_at": a, "ends_at": b} for a, b in d.windows],
+    return [{"day": d.day, "free": [{"starts_at": a.astimezone(dt.UTC), "ends_at": b.astimezone(dt.UTC)}
+                      for a, b in d.windows],
              "sessions": [_brief(s) for s in d.sessions]} for d in days]
