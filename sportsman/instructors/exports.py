@@ -79,8 +79,9 @@ def _no_fetching(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[s
     raise ValueError(f"the guidance records load no resources: {url[:80]}")
 
 
-def pdf(sessions: Iterable[GuidanceSession], *, title: str, uncompressed: bool = False) -> bytes:
-    """The printable guidance records: a title, the totals, a table of sessions."""
+def pdf(sessions: Iterable[GuidanceSession], *, title: str, uncompressed: bool = True) -> bytes:
+    """The printable guidance records: a title, the totals, a table of sessions. Uncompressed
+    by default: a records table is small, and its text stays extractable for archives."""
     from weasyprint import HTML
 
     table = rows(sessions)
