@@ -107,6 +107,12 @@ class Raw:
             "approved_minutes"))
         self.survey_answers = list(SurveyParticipation.objects.values("community_id",
                                                                       "created_at"))
+        from sportsman.instructors.models import GuidanceSession, Instructor
+
+        self.instructors = list(Instructor.objects.values("region_id", "created_at",
+                                                          "updated_at", "status"))
+        self.guidance = list(GuidanceSession.objects.filter(status="recorded").values(
+            "instructor__region_id", "starts_at", "record__minutes", "record__attendees"))
 
     def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
         """Flows over [start, end]; stocks on ``end``."""
@@ -270,6 +276,15 @@ class Raw:
                 out["posts_published"] += 1
             if post["answered_at"] is not None and within(local(post["answered_at"])):
                 out["posts_answered"] += 1
+        out["instructors"] = sum(
+            1 for i in self.instructors if i["region_id"] in regions
+            and local(i["created_at"]) <= end
+            and (i["status"] == "active" or local(i["updated_at"]) > end))
+        for g in self.guidance:
+            if g["instructor__region_id"] in regions and within(local(g["starts_at"])):
+                out["guidance_sessions"] += 1
+                out["guidance_minutes"] += g["record__minutes"] or 0
+                out["guidance_attendances"] += g["record__attendees"] or 0
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 
@@ -323,7 +338,8 @@ def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
     years = [tallies.sheet(city, p).total.values for p in (this_year, this_year.previous())]
     for key in ("residents_registered", "residents_active_30d", "exercise_minutes", "facilities",
                 "bookings", "visits", "place_minutes_offered", "points_earned",
-                "vouchers_claimed"):
+                "vouchers_claimed", "instructors", "guidance_sessions", "guidance_minutes",
+                "guidance_attendances"):
         assert any(values[key] > 0 for values in years), key
 
 
