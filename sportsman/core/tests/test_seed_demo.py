@@ -60,6 +60,10 @@ def _wipe() -> None:
     for governed in reversed(list(apps.get_app_config("governance").get_models())):
         governed._default_manager.all().delete()  # governance's rows protect their regions
     PointEntry.objects.filter(reverses__isnull=False).delete()
+    from sportsman.instructors.models import GuidanceSession, Instructor
+
+    for instructors_model in (GuidanceSession, Instructor):  # instructors protect their regions
+        instructors_model.objects.all().delete()
     Visit.objects.all().delete()
     Booking.objects.all().delete()
     Facility.objects.all().delete()

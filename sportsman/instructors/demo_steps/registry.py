@@ -97,8 +97,6 @@ def step_instructors(city: DemoCity) -> None:
     chosen = rng.sample(pool, max(0, wanted - (1 if demo_teacher else 0)))
     if demo_teacher is not None and demo_teacher.home_community_id:
         chosen.insert(0, (demo_teacher.home_community_id, demo_teacher.pk))
-    names = dict(User.objects.filter(pk__in=[u for _h, u in chosen])
-                 .values_list("pk", "nickname"))
 
     # --- the registry -------------------------------------------------------------------------
     rows: list[Instructor] = []
@@ -109,11 +107,10 @@ def step_instructors(city: DemoCity) -> None:
         since = today - dt.timedelta(days=rng.randint(400, 2900) if not is_demo else 1500)
         lat, lng = where.get(home, (30.75, 120.76))
         name = ("王指导员" if is_demo
-                else (names.get(user_id) or "")[:2] if rng.random() < 0.2
                 else rng.choice(SURNAMES) + rng.choice("建国秀英志强丽华明德桂兰")
                 + rng.choice(["", "", "芳", "军", "平"]))
         rows.append(Instructor(
-            user_id=user_id, name=name or rng.choice(SURNAMES) + "指导员", level=level,
+            user_id=user_id, name=name, level=level,
             certificate_number=f"JX{since.year}{i + 1:05d}", certified_on=since,
             region_id=home, bio=rng.choice(BIOS), max_group_size=rng.choice([4, 6, 6, 8]),
             lat=round(lat + rng.gauss(0, 0.004), 6), lng=round(lng + rng.gauss(0, 0.004), 6)))
