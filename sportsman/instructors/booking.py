@@ -44,7 +44,6 @@ from sportsman.instructors.models import (
     GuidanceBooking,
     GuidanceSession,
     Instructor,
-    InstructorStatus,
     SessionKind,
     SessionStatus,
 )
@@ -53,7 +52,6 @@ from sportsman.instructors.registry import get_instructor, instructor_of, zone
 MIN_MINUTES = 30
 MAX_MINUTES = 240
 DAYS_AHEAD = 28
-EVENT = "instructors.booked"
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -201,7 +199,7 @@ def availability(instructor: Instructor, start: dt.date, days: int = 7, *,
                     windows = []
                 continue
             span = (dt.datetime.combine(day, e.starts, tz), dt.datetime.combine(day, e.ends, tz))
-            windows = windows + [span] if e.is_available else _subtract(windows, span)
+            windows = [*windows, span] if e.is_available else _subtract(windows, span)
         if any(e.starts is None and not e.is_available for e in exceptions.get(day, [])):
             windows = []
         windows = _merge(windows)
@@ -561,7 +559,3 @@ def _notify(user_ids: list[int], *, title: Any, body: Any = "", link: str = "",
 def _notify_on_commit(user_ids: list[int], **kwargs: Any) -> None:
     if user_ids:
         transaction.on_commit(partial(_notify, list(user_ids), **kwargs))
-
-
-def active_only(instructor: Instructor) -> bool:
-    return instructor.status == InstructorStatus.ACTIVE

@@ -10,6 +10,7 @@ next level, each "met" or "not yet", from the confirmed registrations and record
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -336,7 +337,7 @@ def set_weekly(*, actor: Any, windows: Sequence[WindowIn]) -> list[AvailabilityW
         by_day.setdefault(w.weekday, []).append(w)
     for day in by_day.values():
         day.sort(key=lambda w: w.starts)
-        if any(a.ends > b.starts for a, b in zip(day, day[1:], strict=False)):
+        if any(a.ends > b.starts for a, b in itertools.pairwise(day)):
             raise _bad("windows", _("Windows of one day must not overlap."),
                        code="windows_overlap")
     with transaction.atomic():

@@ -239,7 +239,8 @@ def profile(instructor: Instructor) -> dict[str, Any]:
     for stars, n in (GuidanceBooking.objects.filter(
             session__instructor=instructor, rating__isnull=False)
             .values_list("rating").annotate(n=_count()).values_list("rating", "n")):
-        counts[stars] = n
+        if stars is not None:
+            counts[stars] = n
     return {**item, "bio": instructor.bio, "certified_on": instructor.certified_on,
             "certificate_number": instructor.certificate_number,
             "recent_ratings": [{"stars": s, "at": at} for s, at in ratings],

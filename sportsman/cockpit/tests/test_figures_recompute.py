@@ -280,11 +280,12 @@ class Raw:
             1 for i in self.instructors if i["region_id"] in regions
             and local(i["created_at"]) <= end
             and (i["status"] == "active" or local(i["updated_at"]) > end))
-        for g in self.guidance:
-            if g["instructor__region_id"] in regions and within(local(g["starts_at"])):
+        for guided in self.guidance:
+            if guided["instructor__region_id"] in regions \
+                    and within(local(guided["starts_at"])):
                 out["guidance_sessions"] += 1
-                out["guidance_minutes"] += g["record__minutes"] or 0
-                out["guidance_attendances"] += g["record__attendees"] or 0
+                out["guidance_minutes"] += guided["record__minutes"] or 0
+                out["guidance_attendances"] += guided["record__attendees"] or 0
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 

@@ -220,10 +220,10 @@ def step_instructors(city: DemoCity) -> None:
     GuidanceBooking.objects.bulk_create(bookings, batch_size=BATCH)
     SessionRecord.objects.bulk_create(record_rows, batch_size=BATCH)
     for instructor in made:
-        t = totals.get(instructor.pk)
-        if t:
-            instructor.sessions, instructor.service_minutes = t[0], t[1]
-            instructor.rating_sum, instructor.rating_count = t[2], t[3]
+        if instructor.pk in totals:
+            done = totals[instructor.pk]
+            instructor.sessions, instructor.service_minutes = done[0], done[1]
+            instructor.rating_sum, instructor.rating_count = done[2], done[3]
     Instructor.objects.bulk_update(made, ["sessions", "service_minutes", "rating_sum",
                                           "rating_count"], batch_size=BATCH)
     if exercise:

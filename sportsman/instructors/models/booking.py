@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from sportsman.core.models import TimeStampedModel
 
 __all__ = [
+    "LIVE_SESSION",
     "AvailabilityException",
     "AvailabilityWindow",
     "BookingState",
     "GuidanceBooking",
     "GuidanceSession",
-    "LIVE_SESSION",
     "SessionKind",
     "SessionPhoto",
     "SessionRecord",
@@ -202,3 +202,6 @@ class SessionPhoto(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of record {self.record_id}"

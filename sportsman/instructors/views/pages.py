@@ -68,7 +68,7 @@ def find(request: HttpRequest) -> HttpResponse:
     region = None
     if request.GET.get("where") == "mine" and request.user.is_authenticated \
             and request.user.home_community_id:
-        home = Region.objects.filter(pk=request.user.home_community_id).first()
+        home = Region.objects.filter(pk=int(request.user.home_community_id)).first()
         region = (Region.objects.filter(pk=home.parent_id).first() or home) if home else None
     page = selectors.search_instructors(
         sport=sport or None, level=level if level in InstructorLevel.values else None,
@@ -116,12 +116,23 @@ def book_page(request: HttpRequest, instructor_id: int) -> HttpResponse:
         "sizes": range(2, found.max_group_size + 1)})
 
 
+COURT_FACILITIES = 12
+
+
 def _courts(instructor: Any, starts: dt.datetime, ends: dt.datetime) -> list[Any]:
+    """Open first-come slots covering [starts, ends) at bookable venues of the instructor's
+    town (their slots of the day made first, as the venue page does)."""
     from django.db.models import F
 
-    from sportsman.facilities.models import Slot, SlotStatus
+    from sportsman.facilities import booking as court
+    from sportsman.facilities.models import Facility, Slot, SlotStatus
 
     area = Region.objects.filter(pk=instructor.region.parent_id).first() or instructor.region
+    day = starts.astimezone(registry.zone()).date()
+    for facility in (Facility.objects.filter(subtree_q(area.path, "region"), is_bookable=True,
+                                             units__is_active=True)
+                     .distinct().select_related("region").order_by("id")[:COURT_FACILITIES]):
+        court.ensure_slots(facility, day)
     return list(Slot.objects.select_related("facility", "unit")
                 .filter(subtree_q(area.path, "facility__region"), start__lte=starts,
                         end__gte=ends, status=SlotStatus.OPEN, booked__lt=F("capacity"),
@@ -193,12 +204,12 @@ def dashboard_action(request: HttpRequest) -> HttpResponse:
                 windows.append(registry.WindowIn(int(day), a, b, place))
         registry.set_weekly(actor=request.user, windows=windows)
     elif action == "away":
-        day = parse_date(request.POST.get("date", ""))
-        if day is None:
+        away_on = parse_date(request.POST.get("date", ""))
+        if away_on is None:
             raise InvalidInput(_("Give the date."))
-        starts = parse_time(request.POST.get("starts") or "")
-        ends = parse_time(request.POST.get("ends") or "")
-        registry.add_exception(actor=request.user, date=day, starts=starts, ends=ends,
+        registry.add_exception(actor=request.user, date=away_on,
+                               starts=parse_time(request.POST.get("starts") or ""),
+                               ends=parse_time(request.POST.get("ends") or ""),
                                is_available=request.POST.get("is_available") == "1",
                                note=request.POST.get("note", ""))
     elif action == "remove_exception":
