@@ -69,7 +69,9 @@ def find(request: HttpRequest) -> HttpResponse:
     if request.GET.get("where") == "mine" and request.user.is_authenticated \
             and request.user.home_community_id:
         home = Region.objects.filter(pk=int(request.user.home_community_id)).first()
-        region = (Region.objects.filter(pk=home.parent_id).first() or home) if home else None
+        parent = Region.objects.filter(pk=home.parent_id).first() \
+            if home is not None and home.parent_id is not None else None
+        region = parent or home
     page = selectors.search_instructors(
         sport=sport or None, level=level if level in InstructorLevel.values else None,
         region=region, cursor=request.GET.get("cursor") or None, limit=20)
