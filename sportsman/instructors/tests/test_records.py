@@ -136,3 +136,25 @@ def test_guidance_records_export_to_xlsx_and_pdf(tree):
     pdf = exports.pdf(exports.of_instructor(teacher), title="王指导员指导记录", uncompressed=True)
     assert pdf.startswith(b"%PDF-")
     assert set("王指导员花园社区羽毛球馆握拍发球") <= pdf_characters(pdf)
+
+
+def test_a_years_records_follow_local_dates_at_the_turn_of_the_year(tree):
+    """23:30 on 31 December is still that year locally (15:30 UTC); 00:30 on 1 January is the
+    new year locally though still the old one in UTC."""
+    from sportsman.instructors.models import GuidanceSession, SessionRecord
+    from sportsman.instructors.registry import zone
+
+    teacher = make_instructor(tree)
+    for at_ in (dt.datetime(2026, 12, 31, 23, 30, tzinfo=zone()),
+                dt.datetime(2027, 1, 1, 0, 30, tzinfo=zone())):
+        session = GuidanceSession.objects.create(instructor=teacher, starts_at=at_,
+                                                 ends_at=at_ + dt.timedelta(minutes=45),
+                                                 status="recorded", taken=1)
+        SessionRecord.objects.create(session=session, content=f"{at_:%m%d}", minutes=45)
+    assert [s.record.content for s in exports.of_instructor(teacher, year=2026)] == ["1231"]
+    assert [s.record.content for s in exports.of_instructor(teacher, year=2027)] == ["0101"]
+    from sportsman.instructors.registry import promotion_progress
+
+    years = {y.year: y.sessions for y in promotion_progress(
+        teacher, today=dt.date(2027, 1, 1)).years}
+    assert years == {2026: 1, 2027: 1}
