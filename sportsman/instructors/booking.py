@@ -174,6 +174,8 @@ def availability(instructor: Instructor, start: dt.date, days: int = 7, *,
     now = now or timezone.now()
     tz = zone()
     days = max(1, min(days, DAYS_AHEAD + 1))
+    if abs((start - now.astimezone(tz).date()).days) > 366:
+        raise _bad("start", _("Choose a date within a year of today."))
     end = start + dt.timedelta(days=days)
     weekly: dict[int, list[AvailabilityWindow]] = {}
     for w in AvailabilityWindow.objects.filter(instructor=instructor):

@@ -259,6 +259,11 @@ def confirm_registration(*, access: Access, instructor_id: int, year: int, org: 
         raise _bad("org", _("Give the organisation."))
     if not 0 <= service_count <= 10_000:
         raise _bad("service_count", _("The count must be between 0 and 10,000."))
+    if association_id is not None:
+        from sportsman.associations.models import Association
+
+        if not Association.objects.filter(pk=association_id).exists():
+            raise _bad("association_id", _("Unknown association."))
     with transaction.atomic():
         made, _created = WorkRegistration.objects.update_or_create(
             instructor=found, year=year,
@@ -368,7 +373,8 @@ def add_exception(*, actor: Any, date: dt.date, starts: dt.time | None = None,
 
 def remove_exception(*, actor: Any, exception_id: int) -> None:
     found = instructor_of(actor)
-    if not AvailabilityException.objects.filter(pk=exception_id, instructor=found).delete()[0]:
+    if not 0 < exception_id < 2**63 or not AvailabilityException.objects.filter(
+            pk=exception_id, instructor=found).delete()[0]:
         raise NotFound(code="exception_not_found")
 
 

@@ -80,8 +80,10 @@ def _encode(payload: list[Any]) -> str:
 def _decode(cursor: str) -> list[Any]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(payload, list) or not all(isinstance(v, int | float) for v in payload):
-            raise ValueError("not a list of numbers")
+        if not isinstance(payload, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool)
+                and math.isfinite(v) and 0 <= v < 2**63 for v in payload):
+            raise ValueError("not a list of ids and distances")
         return payload
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise _bad("cursor", _("The cursor is not valid.")) from exc
