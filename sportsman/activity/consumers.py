@@ -110,3 +110,24 @@ def record_event(event: DomainEvent) -> None:
         record_session(user_id=user_id, source=Source.EVENT, source_key=key,
                        sport_id=payload.get("sport_id"), started_at=started, ended_at=ended,
                        facility_id=payload.get("facility_id"), verified=True)
+
+
+INSTRUCTOR_SESSION_RECORDED = "instructors.session_recorded"
+
+
+def sessions_from_guidance(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """A recorded guidance session (约教): one verified session per attendee, keyed
+    ``instructor:<session id>:<user id>``."""
+    start = dt.datetime.fromisoformat(payload["started_at"])
+    end = dt.datetime.fromisoformat(payload["ended_at"])
+    return [{"user_id": int(user_id), "source": Source.INSTRUCTOR,
+             "source_key": f"instructor:{int(payload['session_id'])}:{int(user_id)}",
+             "sport_id": payload.get("sport_id"), "started_at": start, "ended_at": end,
+             "facility_id": payload.get("facility_id"), "verified": True}
+            for user_id in payload.get("attendees", [])]
+
+
+@consumer(INSTRUCTOR_SESSION_RECORDED, name="activity.record_instructor_session")
+def record_instructor_session(event: DomainEvent) -> None:
+    for session in sessions_from_guidance(event.payload):
+        record_session(**session)

@@ -67,6 +67,8 @@ class Perm(StrEnum):
     EVALUATION_MANAGE = "associations.evaluation"
     EVALUATION_SCORE = "associations.evaluation_score"
     BOARD_PUBLISH = "associations.board"
+    # --- instructors (社会体育指导员) ---
+    INSTRUCTOR_MANAGE = "instructors.manage"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -144,6 +146,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.EVALUATION_SCORE: frozenset({Role.EVALUATOR}),
     # Notices to the associations of a subtree, who acknowledged them, reminders.
     Perm.BOARD_PUBLISH: _ADMINS,
+    # --- instructors ---
+    # The instructor registry of a subtree: register, edit, suspend and reinstate instructors,
+    # confirm their yearly work registrations (工作注册), read and export their guidance
+    # records. Instructors act on their own profile, availability and sessions (``for_self``).
+    Perm.INSTRUCTOR_MANAGE: _ADMINS,
 }
 
 

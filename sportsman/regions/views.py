@@ -75,6 +75,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_groups": access.has_anywhere(Perm.GROUP_MANAGE),
         "can_events": access.has_anywhere(Perm.EVENT_MANAGE),
         "can_window": access.has_anywhere(Perm.APPLICATION_REVIEW),
+        "can_instructors": access.has_anywhere(Perm.INSTRUCTOR_MANAGE),
         "can_governance": any(access.has_anywhere(p) for p in (
             Perm.REPORT_HANDLE, Perm.REPORT_RULES, Perm.DELIBERATION_MANAGE, Perm.SURVEY_MANAGE,
             Perm.POST_MODERATE, Perm.VOLUNTEER_MANAGE)),

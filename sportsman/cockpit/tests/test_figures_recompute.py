@@ -119,6 +119,12 @@ class Raw:
             "association_id", "association__region_id", "published_at", "valid_until", "grade"))
         self.notice_rows = list(NoticeRecipient.objects.values(
             "association__region_id", "notice__published_at", "acknowledged_at"))
+        from sportsman.instructors.models import GuidanceSession, Instructor
+
+        self.instructors = list(Instructor.objects.values("region_id", "created_at",
+                                                          "updated_at", "status"))
+        self.guidance = list(GuidanceSession.objects.filter(status="recorded").values(
+            "instructor__region_id", "starts_at", "record__minutes", "record__attendees"))
 
     def figures(self, regions: set[int], start: dt.date, end: dt.date) -> dict[str, int]:
         """Flows over [start, end]; stocks on ``end``."""
@@ -317,6 +323,16 @@ class Raw:
                 out["notices_received"] += 1
             if row["acknowledged_at"] is not None and local(row["acknowledged_at"]) <= end:
                 out["notices_acknowledged"] += 1
+        out["instructors"] = sum(
+            1 for i in self.instructors if i["region_id"] in regions
+            and local(i["created_at"]) <= end
+            and (i["status"] == "active" or local(i["updated_at"]) > end))
+        for guided in self.guidance:
+            if guided["instructor__region_id"] in regions \
+                    and within(local(guided["starts_at"])):
+                out["guidance_sessions"] += 1
+                out["guidance_minutes"] += guided["record__minutes"] or 0
+                out["guidance_attendances"] += guided["record__attendees"] or 0
         return {m.key: out.get(m.key, 0) for m in figures.metrics()}
 
 
@@ -371,6 +387,8 @@ def test_every_figure_equals_a_recomputation_from_raw_records(db, seed):
     for key in ("residents_registered", "residents_active_30d", "exercise_minutes", "facilities",
                 "bookings", "visits", "place_minutes_offered", "points_earned",
                 "vouchers_claimed", "notices_received", "notices_acknowledged"):
+                "vouchers_claimed", "instructors", "guidance_sessions", "guidance_minutes",
+                "guidance_attendances"):
         assert any(values[key] > 0 for values in years), key
 
 

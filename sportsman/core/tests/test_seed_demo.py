@@ -62,6 +62,10 @@ def _wipe() -> None:
     for associated in reversed(list(apps.get_app_config("associations").get_models())):
         associated._default_manager.all().delete()  # so do the associations' rows
     PointEntry.objects.filter(reverses__isnull=False).delete()
+    from sportsman.instructors.models import GuidanceSession, Instructor
+
+    for instructors_model in (GuidanceSession, Instructor):  # instructors protect their regions
+        instructors_model.objects.all().delete()
     Visit.objects.all().delete()
     Booking.objects.all().delete()
     Facility.objects.all().delete()

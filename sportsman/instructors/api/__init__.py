@@ -6,4 +6,7 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    return []
+    from sportsman.instructors.api import booking, registry
+
+    # booking first: its /instructors/me/... paths must come before /instructors/{id}
+    return [booking.router, registry.router]
