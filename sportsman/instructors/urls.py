@@ -1,5 +1,7 @@
 """The instructors pages, residents' and the console's (one module per area in views/)."""
 
+from sportsman.instructors.views import videos
+
 app_name = "instructors"
 
-urlpatterns: list = []
+urlpatterns: list = [*videos.urlpatterns]

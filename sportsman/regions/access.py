@@ -60,6 +60,8 @@ class Perm(StrEnum):
     POST_MODERATE = "governance.posts"
     VOLUNTEER_MANAGE = "governance.volunteers"
     PROXY_MANAGE = "governance.proxies"
+    # Teaching videos (instructors app, docs/instructor-videos.md).
+    VIDEO_MANAGE = "instructors.videos"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -120,6 +122,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.VOLUNTEER_MANAGE: _ADMINS | {Role.VOLUNTEER_LEADER},
     # Recording and revoking who may act for an elderly resident (family, grid worker).
     Perm.PROXY_MANAGE: frozenset({Role.COMMUNITY_ADMIN, Role.TOWN_ADMIN}),
+    # --- teaching videos (教学视频) ---
+    # Instructors' teaching videos of a subtree (by the instructor's region): list every state,
+    # take down with a reason and restore; upload on behalf of an instructor there. Instructors
+    # themselves upload, edit and unpublish their own without a grant (they own them).
+    Perm.VIDEO_MANAGE: _ADMINS,
 }
 
 

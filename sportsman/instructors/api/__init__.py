@@ -6,4 +6,6 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    return []
+    from sportsman.instructors.api import videos
+
+    return [videos.router]
