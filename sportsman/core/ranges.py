@@ -2,6 +2,9 @@
 seek. One range per request (``bytes=a-b``, ``bytes=a-``, the suffix ``bytes=-n``); a request
 for several ranges, or a Range header we do not understand, gets the whole file (200), as the
 RFC allows; a range that starts past the end is 416 with ``Content-Range: bytes */size``.
+An open-ended range (``bytes=a-``, what a ``<video>`` asks for) may be answered with at most
+``open_max`` bytes from ``a``: the player asks again for the rest as it plays, so no request
+keeps a web thread for the length of a whole film on a slow phone.
 
 The body is read from the storage a block at a time as the client takes it (a streaming
 response), never the file whole into memory. An ``If-Range`` that does not match the file's
@@ -22,9 +25,11 @@ BLOCK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
-    """The inclusive (first, last) byte the header asks for; None to serve the whole file
-    (no header, several ranges, syntax we ignore); False when it cannot be satisfied."""
+def parse_range(header: str, size: int, open_max: int | None = None
+                ) -> tuple[int, int] | None | bool:
+    """The inclusive (first, last) byte the header asks for (an open-ended one cut to
+    ``open_max`` bytes); None to serve the whole file (no header, several ranges, syntax we
+    ignore); False when it cannot be satisfied."""
     match = _RANGE.match(header.strip().replace(" ", "")) if header else None
     if match is None:
         return None
@@ -38,6 +43,8 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
         return max(0, size - suffix), size - 1
     first = int(first_raw)
     last = int(last_raw) if last_raw else size - 1
+    if not last_raw and open_max:
+        last = min(last, first + open_max - 1)
     if last_raw and last < first:
         return None  # invalid syntax: ignore the header
     if first >= size:
@@ -59,10 +66,11 @@ def _blocks(storage: Storage, name: str, first: int, length: int) -> Iterator[by
 
 def serve_ranged(request: HttpRequest, name: str, *, content_type: str,
                  storage: Storage | None = None, cache_control: str = "private, max-age=300",
-                 etag: str | None = None, modified: Any = None) -> HttpResponse:
+                 etag: str | None = None, modified: Any = None, open_max: int | None = None
+                 ) -> HttpResponse:
     storage = storage or default_storage
     size = storage.size(name)
-    wanted = parse_range(request.headers.get("Range", ""), size)
+    wanted = parse_range(request.headers.get("Range", ""), size, open_max)
     if_range = request.headers.get("If-Range")
     if wanted not in (None, False) and if_range is not None and etag and if_range != etag:
         wanted = None

@@ -55,6 +55,18 @@ def test_a_range_is_206_with_exactly_those_bytes(tree, client, header, first, la
     assert _body(response) == content[start:end + 1]
 
 
+def test_an_open_ended_range_is_answered_a_part_at_a_time(tree, client, settings):
+    settings.VIDEO_RANGE_BYTES = 64 * 1024
+    content = clip("mp4", 20.0) * 4
+    v = video(tree, content=content)
+    first = _file(client, v, HTTP_RANGE="bytes=1000-")
+    assert first.status_code == 206
+    assert first["Content-Range"] == f"bytes 1000-{1000 + 65535}/{len(content)}"
+    assert _body(first) == content[1000:1000 + 65536]
+    explicit = _file(client, v, HTTP_RANGE=f"bytes=0-{len(content) - 1}")
+    assert len(_body(explicit)) == len(content)  # an explicit range is served as asked
+
+
 @pytest.mark.parametrize("header", ["bytes={size}-", "bytes={size}-{big}", "bytes=-0"])
 def test_an_unsatisfiable_range_is_416_with_the_size(tree, client, header):
     content = clip()

@@ -4,6 +4,7 @@ uploader, edit, unpublish); the console's videos of the region's subtree (take d
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -75,7 +76,8 @@ def video_file(request: HttpRequest, video_id: int) -> HttpResponse:
     if not default_storage.exists(video.file.name):
         raise Http404()
     return serve_ranged(request, video.file.name, content_type=video.content_type,
-                        etag=_etag(video), modified=video.updated_at)
+                        etag=_etag(video), modified=video.updated_at,
+                        open_max=settings.VIDEO_RANGE_BYTES)
 
 
 @public
