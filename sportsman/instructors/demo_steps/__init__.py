@@ -1,0 +1,3 @@
+"""Demo data for instructors, one module per area. Importing the package registers every step."""
+
+from sportsman.instructors.demo_steps import videos  # noqa: F401
