@@ -58,8 +58,11 @@ class _StreamedInput:
         self.loop, self.receive = loop, receive
         self.buffer, self.more = bytearray(first), more
 
+    async def _next(self) -> dict:
+        return await self.receive()  # a server's receive may be an awaitable, not a coroutine
+
     def _fill(self) -> None:
-        message = asyncio.run_coroutine_threadsafe(self.receive(), self.loop).result()
+        message = asyncio.run_coroutine_threadsafe(self._next(), self.loop).result()
         if message["type"] == "http.disconnect":
             self.more = False
             return
@@ -219,9 +222,12 @@ class WsgiBridge:
         """Send the response from this thread as it is produced: each message waits for the
         loop to hand it to the connection (its back-pressure paces the file reads). A client
         that went away ends the sending; the response is closed by the caller either way."""
+        async def sending(message: dict) -> None:
+            await send(message)  # a server's send may return an awaitable, not a coroutine
+
         def put(message: dict) -> bool:
             try:
-                asyncio.run_coroutine_threadsafe(send(message), loop).result()
+                asyncio.run_coroutine_threadsafe(sending(message), loop).result()
             except (OSError, RuntimeError, ConnectionError):  # the client went away
                 return False
             return True

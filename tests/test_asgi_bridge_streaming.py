@@ -14,17 +14,24 @@ def _bridge(app):
     return asgi.WsgiBridge(app, threads=1)
 
 
+def _awaitable(value):
+    """What a server in Rust hands back (granian): awaitable, but not a coroutine."""
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
+
+
 def _streamed_call(bridge, messages: list[dict], headers: list) -> tuple[list[dict], dict]:
     received = {"n": 0}
     sent: list[dict] = []
 
-    async def receive():
+    def receive():
         received["n"] += 1
-        await asyncio.sleep(0)
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
+        return _awaitable(messages.pop(0) if messages else {"type": "http.disconnect"})
 
-    async def send(message):
+    def send(message):
         sent.append(message)
+        return _awaitable(None)
 
     scope = _scope({"method": "PATCH", "path": "/u", "headers": headers})
     try:

@@ -102,3 +102,39 @@ def test_tuspy_sees_a_refusal_of_a_file_that_is_not_a_video(tree, live_server):
         uploader.upload()
     assert refused.value.status_code == 415
     assert not VideoUpload.objects.exists() and not TeachingVideo.objects.exists()
+
+
+def test_through_the_asgi_bridge_a_cut_chunk_keeps_what_arrived(tree):
+    from django.core.wsgi import get_wsgi_application
+
+    from config import asgi
+    from sportsman.accounts.auth import issue_token
+    from sportsman.instructors import videos
+    from tests.test_asgi_bridge import _run_async, _scope
+
+    user = instructor(tree).user
+    content = clip("mp4", 4.0)
+    upload = videos.start_upload(actor=user, length=len(content), metadata={"title": "桥"})
+    bridge = asgi.WsgiBridge(get_wsgi_application(), threads=1)
+    messages = [{"type": "http.request", "body": content[:5000], "more_body": True},
+                {"type": "http.request", "body": content[5000:7000], "more_body": True}]
+    sent: list[dict] = []
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"authorization", f"Bearer {issue_token(user)}".encode()),
+               (b"tus-resumable", b"1.0.0"), (b"upload-offset", b"0"),
+               (b"content-type", b"application/offset+octet-stream"),
+               (b"content-length", str(len(content)).encode()), (b"host", b"127.0.0.1")]
+    try:
+        _run_async(bridge(_scope({"method": "PATCH", "headers": headers,
+                                  "path": f"/api/v1/videos/uploads/{upload.key}"}),
+                          receive, send))
+    finally:
+        bridge.shutdown()
+    assert sent and sent[0]["status"] == 204, sent
+    assert VideoUpload.objects.get(pk=upload.key).offset == 7000
