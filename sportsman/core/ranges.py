@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.files.storage import Storage, default_storage
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
 BLOCK = 256 * 1024
@@ -26,7 +27,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def parse_range(header: str, size: int, open_max: int | None = None
-                ) -> tuple[int, int] | None | bool:
+                ) -> tuple[int, int] | bool | None:
     """The inclusive (first, last) byte the header asks for (an open-ended one cut to
     ``open_max`` bytes); None to serve the whole file (no header, several ranges, syntax we
     ignore); False when it cannot be satisfied."""
@@ -67,7 +68,7 @@ def _blocks(storage: Storage, name: str, first: int, length: int) -> Iterator[by
 def serve_ranged(request: HttpRequest, name: str, *, content_type: str,
                  storage: Storage | None = None, cache_control: str = "private, max-age=300",
                  etag: str | None = None, modified: Any = None, open_max: int | None = None
-                 ) -> HttpResponse:
+                 ) -> HttpResponseBase:
     storage = storage or default_storage
     size = storage.size(name)
     wanted = parse_range(request.headers.get("Range", ""), size, open_max)
@@ -92,12 +93,12 @@ def serve_ranged(request: HttpRequest, name: str, *, content_type: str,
         assert isinstance(wanted, tuple)
         (first, last), status = wanted, 206
     length = max(0, last - first + 1)
-    response = StreamingHttpResponse(
+    streamed = StreamingHttpResponse(
         _blocks(storage, name, first, length) if request.method != "HEAD" else iter(()),
         status=status, content_type=content_type)
-    response["Content-Length"] = str(length)
+    streamed["Content-Length"] = str(length)
     if status == 206:
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        streamed["Content-Range"] = f"bytes {first}-{last}/{size}"
     for key, value in headers.items():
-        response[key] = value
-    return response
+        streamed[key] = value
+    return streamed

@@ -22,6 +22,7 @@ def sample_video(*, seconds: float = 2.0, fmt: str = "webm", size: tuple[int, in
     width, height = size
     with av.open(out, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.bit_rate = bitrate
         if fmt == "mp4":

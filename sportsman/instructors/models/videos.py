@@ -108,3 +108,6 @@ class VideoView(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["video", "viewer", "day"],
                                                name="video_view_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.video_id}/{self.viewer}/{self.day}"

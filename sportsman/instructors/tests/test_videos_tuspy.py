@@ -29,12 +29,14 @@ def _client(live_server, user):
 
 def _stored(video_id: int) -> bytes:
     video = TeachingVideo.objects.get(pk=video_id)
-    with default_storage.open(video.file.name, "rb") as f:
+    with default_storage.open(video.file.name or "", "rb") as f:
         return f.read()
 
 
 def _video_of(url: str) -> int:
-    return VideoUpload.objects.get(key=url.rsplit("/", 1)[1]).video_id
+    video_id = VideoUpload.objects.get(key=url.rsplit("/", 1)[1]).video_id
+    assert video_id is not None
+    return video_id
 
 
 def test_tuspy_uploads_in_chunks_stops_and_resumes_byte_identical(tree, live_server):

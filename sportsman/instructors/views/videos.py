@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
@@ -55,9 +56,9 @@ def video_list(request: HttpRequest) -> HttpResponse:
 def video_page(request: HttpRequest, video_id: int) -> HttpResponse:
     """The player; opening the page is a view (once per viewer per day)."""
     video = videos.visible_video(request.user, video_id)
-    if video.status == VideoStatus.PUBLISHED:
-        if videos.record_view(video_id=video.pk, viewer=videos.viewer_key(request)):
-            video.views += 1
+    if video.status == VideoStatus.PUBLISHED and videos.record_view(
+            video_id=video.pk, viewer=videos.viewer_key(request)):
+        video.views += 1
     return render(request, "instructors/videos/detail.html", {
         "video": video, "is_mine": request.user.is_authenticated
         and video.instructor.user_id == request.user.pk})
@@ -69,31 +70,33 @@ def _etag(video) -> str:
 
 @public
 @require_GET
-def video_file(request: HttpRequest, video_id: int) -> HttpResponse:
+def video_file(request: HttpRequest, video_id: int) -> HttpResponseBase:
     """The video's bytes, with range requests (seeking); taken-down and unpublished videos only
     for their instructor and staff over them."""
     video = videos.visible_video(request.user, video_id)
-    if not default_storage.exists(video.file.name):
+    name = video.file.name or ""
+    if not name or not default_storage.exists(name):
         raise Http404()
-    return serve_ranged(request, video.file.name, content_type=video.content_type,
+    return serve_ranged(request, name, content_type=video.content_type,
                         etag=_etag(video), modified=video.updated_at,
                         open_max=settings.VIDEO_RANGE_BYTES)
 
 
 @public
 @require_GET
-def video_poster(request: HttpRequest, video_id: int) -> HttpResponse:
+def video_poster(request: HttpRequest, video_id: int) -> HttpResponseBase:
     video = videos.visible_video(request.user, video_id)
-    if not video.poster or not default_storage.exists(video.poster.name):
+    name = video.poster.name or ""
+    if not name or not default_storage.exists(name):
         raise Http404()
-    return serve_ranged(request, video.poster.name, content_type="image/jpeg",
+    return serve_ranged(request, name, content_type="image/jpeg",
                         etag=_etag(video), modified=video.updated_at)
 
 
 @for_self
 def mine(request: HttpRequest) -> HttpResponse:
     """My videos and the uploader (instructors only, others see why not)."""
-    instructor = Instructor.objects.filter(user=request.user).first()
+    instructor = Instructor.objects.filter(user=request.user.pk).first()
     rows, next_before = _paged(videos.my_videos(request.user), request)
     return render(request, "instructors/videos/mine.html", {
         "instructor": instructor, "videos": rows, "next_before": next_before,
