@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -269,6 +270,7 @@ def finish_upload(upload: VideoUpload) -> TeachingVideo:
     size = path.stat().st_size
     with open(path, "rb") as handle:
         content_type = sniff_video(handle.read(VIDEO_SNIFF_BYTES))
+        os.fsync(handle.fileno())  # the finished video is on disk before it is announced
     try:
         if content_type is None:
             raise video_type_refused()
