@@ -38,7 +38,7 @@ TARGETS: list[tuple[str, tuple[str, ...], str, float]] = [
 
 PAYLOAD_MB = 64
 CHUNK_MB = 4
-RUNS = 3
+RUNS = 5
 
 
 def payload(target_mb: int = PAYLOAD_MB) -> bytes:
@@ -178,7 +178,7 @@ def measure_all(var_dir: Any, template: Any, env_for: Any, log: Any = print,
         "disk_write_seconds": [round(s, 3) for s in writes],
         "upload_mb_per_s": round(upload_mb_s, 1), "disk_write_mb_per_s": round(write_mb_s, 1),
         "ratio_to_disk_write": round(upload_mb_s / write_mb_s, 3),
-        "note": ("best of 3 each; the upload includes creation, every chunk's HTTP round trip, "
+        "note": ("best of 5 each; the upload includes creation, every chunk's HTTP round trip, "
                  "and at the end the probe, the poster frame and the move into the media "
                  "storage; both flush the file to disk once (fsync)")}}
 

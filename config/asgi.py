@@ -18,6 +18,7 @@ Two exceptions keep large transfers out of memory (teaching videos, docs/instruc
 from __future__ import annotations
 
 import asyncio
+import collections
 import io
 import os
 import queue
@@ -49,43 +50,72 @@ _SENT = -1  # the status a streamed response's future settles with: it has been 
 
 
 class _StreamedInput:
-    """``wsgi.input`` for a streamed body: read in the worker thread, each next ASGI message
-    fetched through the loop (so the thread waits for the network, not the loop). A client that
-    goes away ends the body early; the view sees fewer bytes than announced."""
+    """``wsgi.input`` for a streamed body: read in the worker thread; each read that needs more
+    bytes makes one trip to the loop, which receives ASGI messages until it has enough or the
+    body ends (one hop per read, not per message; the thread waits for the network, never the
+    loop). A client that goes away ends the body early: the view sees fewer bytes than
+    announced."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, receive: Any, first: bytes,
                  more: bool) -> None:
         self.loop, self.receive = loop, receive
-        self.buffer, self.more = bytearray(first), more
+        self.parts: collections.deque[bytes] = collections.deque([first] if first else [])
+        self.buffered, self.more = len(first), more
 
-    async def _next(self) -> dict:
-        return await self.receive()  # a server's receive may be an awaitable, not a coroutine
+    async def _gather(self, wanted: int) -> list[bytes]:
+        got: list[bytes] = []
+        count = 0
+        while self.more and count < wanted:
+            message = await self.receive()  # a server's receive may be an awaitable only
+            if message["type"] == "http.disconnect":
+                self.more = False
+                break
+            body = message.get("body", b"")
+            if body:
+                got.append(body)
+                count += len(body)
+            self.more = bool(message.get("more_body", False))
+        return got
 
-    def _fill(self) -> None:
-        message = asyncio.run_coroutine_threadsafe(self._next(), self.loop).result()
-        if message["type"] == "http.disconnect":
-            self.more = False
-            return
-        self.buffer += message.get("body", b"")
-        self.more = bool(message.get("more_body", False))
+    def _fill(self, wanted: int) -> None:
+        got = asyncio.run_coroutine_threadsafe(self._gather(wanted), self.loop).result()
+        self.parts.extend(got)
+        self.buffered += sum(len(part) for part in got)
+
+    def _take(self, size: int) -> bytes:
+        out: list[bytes] = []
+        left = size
+        while left > 0 and self.parts:
+            part = self.parts.popleft()
+            if len(part) > left:
+                self.parts.appendleft(part[left:])
+                part = part[:left]
+            out.append(part)
+            left -= len(part)
+        data = out[0] if len(out) == 1 else b"".join(out)
+        self.buffered -= len(data)
+        return data
 
     def read(self, size: int = -1) -> bytes:
-        while self.more and (size < 0 or len(self.buffer) < size):
-            self._fill()
-        if size < 0 or size >= len(self.buffer):
-            out, self.buffer = bytes(self.buffer), bytearray()
-        else:
-            out, self.buffer = bytes(self.buffer[:size]), self.buffer[size:]
-        return out
+        if size is None or size < 0:
+            while self.more:
+                self._fill(1 << 30)
+            return self._take(self.buffered)
+        if self.buffered < size and self.more:
+            self._fill(size - self.buffered)
+        return self._take(min(size, self.buffered))
 
     def readline(self, size: int = -1) -> bytes:
-        while self.more and b"\n" not in self.buffer and (size < 0 or len(self.buffer) < size):
-            self._fill()
-        end = self.buffer.find(b"\n") + 1 or len(self.buffer)
-        if size >= 0:
+        data = b"".join(self.parts)
+        while self.more and b"\n" not in data and (size < 0 or len(data) < size):
+            self._fill(64 * 1024)
+            data = b"".join(self.parts)
+        end = data.find(b"\n") + 1 or len(data)
+        if size is not None and size >= 0:
             end = min(end, size)
-        out, self.buffer = bytes(self.buffer[:end]), self.buffer[end:]
-        return out
+        self.parts = collections.deque([data[end:]] if data[end:] else [])
+        self.buffered = len(data) - end
+        return data[:end]
 
 
 class WsgiBridge:

@@ -56,7 +56,7 @@ from sportsman.instructors.models import (
 )
 from sportsman.regions.access import Access, Perm, access_for_user
 
-WRITE_BLOCK = 1024 * 1024  # bytes read from the request and written at a time
+WRITE_BLOCK = 4 * 1024 * 1024  # bytes read from the request and written at a time (memory bound)
 KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 EXTENSIONS = {"video/mp4": "mp4", "video/webm": "webm"}
 
