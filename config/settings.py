@@ -157,6 +157,15 @@ MEDIA_URL = "/media/"
 # Oversized bodies are refused before any view runs (RequestDataTooBig → 413 in the API).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
 
+# Teaching videos (docs/instructor-videos.md): the largest accepted upload, how long an
+# unfinished resumable upload is kept after its last chunk, and where the unfinished bytes wait
+# (private, outside the media storage; "" = VAR_DIR/uploads/videos).
+VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 1024 * 1024 * 1024, minimum=1024)
+VIDEO_UPLOAD_EXPIRY_HOURS = env_int("VIDEO_UPLOAD_EXPIRY_HOURS", 24, minimum=1)
+VIDEO_UPLOAD_DIR = env_str("VIDEO_UPLOAD_DIR", "")
+# The most bytes one open-ended range request of a video (what players send) is answered with.
+VIDEO_RANGE_BYTES = env_int("VIDEO_RANGE_BYTES", 4 * 1024 * 1024, minimum=64 * 1024)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -7,11 +7,18 @@ the bytes, never by the name or the browser's content type.
   and kept as they are (``clean_pdf``); they are only ever served as attachments.
 - Both are size-capped; callers read at most one byte past the cap (``upload.read(cap + 1)``)
   so an oversized file is refused without being read whole.
+- Videos arrive in chunks (instructors' teaching videos, resumable uploads): the first bytes
+  decide the type — an ISO-BMFF ``ftyp`` box (MP4) or an EBML header (WebM/Matroska), never the
+  name (``sniff_video``) — and the whole file is then opened by PyAV's bundled ffmpeg for its
+  duration, size and a poster frame (``probe_video``); one without a decodable video stream is
+  refused.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -80,3 +87,86 @@ def clean_pdf(content: bytes, *, max_bytes: int, field: str = "file") -> bytes:
 def too_large(max_bytes: int, field: str = "file") -> InvalidInput:
     message: Any = _("The file is larger than %(mb)d MB.") % {"mb": max_bytes // (1024 * 1024)}
     return InvalidInput(message, code="file_too_large", fields={field: [message]})
+
+
+# --- videos ----------------------------------------------------------------------------------
+
+VIDEO_SNIFF_BYTES = 64  # enough of the head for either signature
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+# ISO-BMFF major brands that are stills or sound, not video: HEIF/AVIF images, M4A/M4B audio.
+_NOT_VIDEO_BRANDS = (b"hei", b"hev", b"mif1", b"msf1", b"avif", b"avis", b"M4A ", b"M4B ",
+                     b"M4P ", b"jp2 ", b"crx ")
+
+
+def sniff_video(head: bytes) -> str | None:
+    """The content type the first bytes announce (``video/mp4`` or ``video/webm``), or None:
+    an ISO-BMFF file opens with a box whose type is ``ftyp``; a Matroska/WebM file with the
+    EBML magic. A file too short to tell is None."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand.startswith(_NOT_VIDEO_BRANDS):
+            return None
+        return "video/mp4"
+    if head.startswith(EBML_MAGIC):
+        return "video/webm"
+    return None
+
+
+def video_type_refused(field: str = "file") -> InvalidInput:
+    message = _("The file is not an MP4 or WebM video.")
+    return InvalidInput(message, code="video_type", fields={field: [message]}, status=415)
+
+
+def video_too_large(max_bytes: int, field: str = "file") -> InvalidInput:
+    error = too_large(max_bytes, field)
+    error.code, error.status = "video_too_large", 413
+    return error
+
+
+@dataclass(frozen=True)
+class VideoProbe:
+    duration: float  # seconds
+    width: int
+    height: int
+    poster_jpeg: bytes  # a frame a little way in, as JPEG (at most 1280 px a side)
+
+
+POSTER_MAX_SIDE = 1280
+
+
+def probe_video(path: Path, *, field: str = "file") -> VideoProbe:
+    """Open the whole file with PyAV (ffmpeg): its duration, frame size and a poster frame (the
+    first frame at or after 10 % of the duration, at most 3 s in; the first frame for a very
+    short clip). ``video_invalid`` if it has no decodable video stream."""
+    import av
+    from PIL import Image
+
+    try:
+        with av.open(str(path), mode="r") as container:
+            if not container.streams.video:
+                raise ValueError("no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            duration = (float(container.duration) / av.time_base if container.duration
+                        else float((stream.duration or 0) * (stream.time_base or 0)))
+            frame = None
+            wanted = min(duration * 0.1, 3.0)
+            if wanted > 0.2 and stream.time_base:
+                container.seek(int(wanted / stream.time_base), stream=stream, backward=True)
+            for candidate in container.decode(stream):
+                frame = candidate
+                if candidate.time is None or candidate.time >= wanted - 0.05:
+                    break
+            if frame is None:
+                raise ValueError("no frame")
+            image: Image.Image = frame.to_image()
+            width, height = frame.width, frame.height
+    except (av.FFmpegError, ValueError, OSError, IndexError) as exc:
+        message = _("The video cannot be played: it may be damaged.")
+        raise InvalidInput(message, code="video_invalid", fields={field: [message]},
+                           status=422) from exc
+    image.thumbnail((POSTER_MAX_SIDE, POSTER_MAX_SIDE))
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
+    return VideoProbe(duration=round(duration, 3), width=width, height=height,
+                      poster_jpeg=out.getvalue())

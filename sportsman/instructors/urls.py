@@ -1,7 +1,7 @@
 """The instructors pages, residents' and the console's (one module per area in views/)."""
 
-from sportsman.instructors.views import console, pages
+from sportsman.instructors.views import console, pages, videos
 
 app_name = "instructors"
 
-urlpatterns = [*console.urlpatterns, *pages.urlpatterns]
+urlpatterns = [*videos.urlpatterns, *console.urlpatterns, *pages.urlpatterns]

@@ -69,6 +69,8 @@ class Perm(StrEnum):
     BOARD_PUBLISH = "associations.board"
     # --- instructors (社会体育指导员) ---
     INSTRUCTOR_MANAGE = "instructors.manage"
+    # Teaching videos (instructors app, docs/instructor-videos.md).
+    VIDEO_MANAGE = "instructors.videos"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -151,6 +153,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # confirm their yearly work registrations (工作注册), read and export their guidance
     # records. Instructors act on their own profile, availability and sessions (``for_self``).
     Perm.INSTRUCTOR_MANAGE: _ADMINS,
+    # --- teaching videos (教学视频) ---
+    # Instructors' teaching videos of a subtree (by the instructor's region): list every state,
+    # take down with a reason and restore; upload on behalf of an instructor there. Instructors
+    # themselves upload, edit and unpublish their own without a grant (they own them).
+    Perm.VIDEO_MANAGE: _ADMINS,
 }
 
 

@@ -6,7 +6,7 @@ from ninja import Router
 
 
 def routers() -> list[Router]:
-    from sportsman.instructors.api import booking, registry
+    from sportsman.instructors.api import booking, registry, videos
 
     # booking first: its /instructors/me/... paths must come before /instructors/{id}
-    return [booking.router, registry.router]
+    return [booking.router, registry.router, videos.router]

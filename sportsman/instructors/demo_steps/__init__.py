@@ -1,3 +1,3 @@
 """Demo data for instructors, one module per area. Importing the package registers every step."""
 
-from sportsman.instructors.demo_steps import registry  # noqa: F401
+from sportsman.instructors.demo_steps import registry, videos  # noqa: F401

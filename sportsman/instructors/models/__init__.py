@@ -2,3 +2,4 @@
 
 from sportsman.instructors.models.booking import *  # noqa: F403
 from sportsman.instructors.models.registry import *  # noqa: F403
+from sportsman.instructors.models.videos import *  # noqa: F403
