@@ -11,6 +11,9 @@ DEMO_LOGINS: list[tuple[str, str]] = [
     ("13800000004", "city administrator (市管理员)"),
     ("13800000005", "venue manager (场馆管理员)"),
     ("13800000006", "merchant (商户)"),
+    ("13800000010", "association administrator (协会管理员)"),
+    ("13800000011", "social sports instructor (社会体育指导员)"),
+    ("13800000012", "third-party evaluator (第三方评估员)"),
 ]
 
 GENERATED_RESIDENT_FIRST_PHONE = 13900000000
@@ -19,7 +22,7 @@ GENERATED_RESIDENT_FIRST_PHONE = 13900000000
 DEMO_HOME_COMMUNITY = "330402009034"
 
 # Every demo account: phone, nickname, role (None: resident only), region code of the role,
-# home community code. The first seven are DEMO_LOGINS (13800000006 owns the demo merchant that
+# home community code. The first seven and 13800000010–12 are DEMO_LOGINS (13800000006 owns the demo merchant that
 # the rewards demo step creates); the others give demos a sibling town, a sibling district,
 # another town's community and every remaining role.
 DEMO_STAFF: list[tuple[str, str, str | None, str | None, str]] = [

@@ -123,7 +123,10 @@ def test_demo_logins_hold_their_roles_over_the_residents_home():
                 "13800000003": ("district_admin", "330402000000"),
                 "13800000004": ("city_admin", "330400000000"),
                 "13800000005": ("venue_manager", "330402009034"),
-                "13800000006": ("merchant", "330402009000")}
+                "13800000006": ("merchant", "330402009000"),
+                "13800000010": ("association_admin", "330400000000"),
+                "13800000011": ("instructor", "330402009034"),
+                "13800000012": ("evaluator", "330400000000")}
     assert {p for p, _ in DEMO_LOGINS} == {"13800000000", *expected}
     for phone, (role, code) in expected.items():
         grants = list(access_for_user(User.objects.get_by_phone(phone)).grants)
