@@ -604,13 +604,9 @@ def _receipt(city: Region, at: dt.datetime) -> str:
     """The next receipt number of ``city`` in the local year of ``at`` (one UPDATE under the
     counter's row lock)."""
     year = timezone.localtime(at).year
+    # get_or_create re-reads the row when a concurrent acceptance created it first
+    ReceiptCounter.objects.get_or_create(city=city, year=year)
     counter = ReceiptCounter.objects.filter(city=city, year=year)
-    if not counter.exists():
-        try:
-            with transaction.atomic():
-                ReceiptCounter.objects.create(city=city, year=year)
-        except IntegrityError:
-            pass  # created meanwhile by another acceptance
     counter.update(last=F("last") + 1)
     number = counter.values_list("last", flat=True).get()
     prefix = CITY_PREFIX.get(city.code[:4], city.code[:4])
