@@ -58,6 +58,19 @@ def pytest_unconfigure(config):
         _travel = None
 
 
+@pytest.fixture
+def midday():
+    """Today (the --clock's day) at 12:00 local, the clock ticking: for a test that records
+    exercise earlier today and must find it over before now, whatever the hour it runs at
+    (between 00:00 and 00:30 a session of today's could not yet have ended)."""
+    import time_machine
+    from django.utils import timezone
+
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(noon, tick=True):
+        yield noon
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

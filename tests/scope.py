@@ -28,6 +28,7 @@ class Case:
     setup: Callable | None = None  # (tree) -> state
     allowed: set[str] = field(default_factory=lambda: {"right", "parent"})
     cast: dict = field(default_factory=lambda: TOWN_LEVEL)
+    midday: bool = False  # run at 12:00 of today (the ``midday`` fixture)
 
 
 def ids(response) -> set:

@@ -105,7 +105,9 @@ CASES += _app_cases()
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_scope_matrix(tree, api_client, case: Case, actor: str):
+def test_scope_matrix(request, tree, api_client, case: Case, actor: str):
+    if case.midday:
+        request.getfixturevalue("midday")
     state = case.setup(tree) if case.setup else {}
     who = case.cast[actor]
     client = api_client.as_user(getattr(tree, who)) if who else api_client

@@ -220,6 +220,7 @@ def test_city_staff_keep_the_word_list_from_the_console(tree):
     assert not SensitiveWord.objects.exists()
 
 
+@pytest.mark.usefixtures("midday")
 def test_fitness_stars_from_the_console_shown_on_the_stars_page(tree):
     from sportsman.groups.tests.test_stars import _exercise
 

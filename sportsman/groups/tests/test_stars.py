@@ -123,6 +123,7 @@ def _exercise(user, minutes: int) -> None:
                    ended_at=start + dt.timedelta(minutes=minutes), verified=True)
 
 
+@pytest.mark.usefixtures("midday")
 def test_fitness_stars_from_the_years_verified_minutes(tree, api_client):
     from sportsman.groups.models import FitnessStar
     from sportsman.groups.tests.fixtures import resident
