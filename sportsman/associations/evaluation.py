@@ -17,10 +17,12 @@ at once exactly one wins, the other gets ``evaluation_bad_transition`` and chang
 Every step appends an ``EvaluationStep`` (the timeline) and an audit entry in the same
 transaction; notifications go out after commit.
 
-Eligibility (资格审查) reads what the registry holds: a registered (已登记), active association,
-registered at least two full years before the season's applications open (``founded_on``), in
-the season's region. Annual-inspection results are not part of this branch's registry; when
-they are, ``eligibility_problems`` is the one place to add "no failed 年检".
+Eligibility (资格审查) reads what the registry and the one window hold: a registered (已登记),
+active association, registered at least two full years before the season's applications open
+(``founded_on``), in the season's region, and by its 年检 (DOMAIN.md §5) of the two years
+before the season's: no 不合格, not 基本合格 both years, and no report missing where the platform
+ran that year's inspection season (past its due date) — years before the platform have no record
+and are not held against anyone.
 """
 
 from __future__ import annotations
@@ -488,9 +490,52 @@ def _years_between(start: dt.date, end: dt.date) -> int:
     return years
 
 
+PROBLEMS = {
+    "outside_region": gettext_lazy("The association is outside the season's region."),
+    "not_registered": gettext_lazy("The association is not registered (已登记)."),
+    "not_active": gettext_lazy("The association is not active."),
+    "registered_under_two_years": gettext_lazy(
+        "The association has been registered for less than two full years."),
+    "inspection_failed": gettext_lazy("An annual inspection of the last two years failed."),
+    "inspection_basic_twice": gettext_lazy(
+        "The annual inspections of both of the last two years were a basic pass."),
+    "inspection_missing": gettext_lazy(
+        "An annual report of the last two years is missing past its due date."),
+}
+
+
+def inspection_problems(association: Association, on: dt.date) -> list[str]:
+    """What the 年检 of the two years before ``on``'s says against the association."""
+    from sportsman.associations import window
+    from sportsman.associations.models import InspectionResult, InspectionSeason
+
+    years = [on.year - 1, on.year - 2]
+    results = {year: window.last_result(association.pk, year) for year in years}
+    problems = []
+    if InspectionResult.FAIL in results.values():
+        problems.append("inspection_failed")
+    if all(r == InspectionResult.BASIC for r in results.values()):
+        problems.append("inspection_basic_twice")
+    founded = association.founded_on
+    path = association.region.path
+    for year in years:
+        if results[year] or (founded is not None and founded.year > year):
+            continue
+        ran = [s for s in InspectionSeason.objects.filter(year=year).select_related("region")
+               if path.startswith(s.region.path)]
+        if ran and window.annual_due(association.region, year) < on:
+            problems.append("inspection_missing")
+            break
+    return problems
+
+
+def problem_texts(problems: Iterable[str]) -> list[tuple[str, str]]:
+    return [(p, str(PROBLEMS.get(p, p))) for p in problems]
+
+
 def eligibility_problems(association: Association, season: EvaluationSeason) -> list[str]:
-    """Why the association may not take part (codes; empty: eligible). See the module
-    docstring for what the registry can tell."""
+    """Why the association may not take part (codes of ``PROBLEMS``; empty: eligible). See the
+    module docstring for what the registry can tell."""
     problems = []
     if not association.region.path.startswith(season.region.path):
         problems.append("outside_region")
@@ -502,6 +547,7 @@ def eligibility_problems(association: Association, season: EvaluationSeason) -> 
     if founded is None or _years_between(founded, season.applications_open_on) \
             < MIN_YEARS_REGISTERED:
         problems.append("registered_under_two_years")
+    problems += inspection_problems(association, season.applications_open_on)
     return problems
 
 

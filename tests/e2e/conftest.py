@@ -1,4 +1,5 @@
-"""Browser tests: one served platform and one Chromium per test module.
+"""Browser tests: one served platform (over a copy of the demo city seeded once per run) and one
+Chromium per test module.
 
 Module-scoped on purpose: Playwright's sync API keeps an event loop on the main thread while it
 is open, and Django refuses database calls from a thread with a running loop, so it is closed
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import CHROMIUM, launch_browser, serve
+from tests.e2e.server import CHROMIUM, launch_browser, seeded, serve
 
 
 def pytest_collection_modifyitems(config, items):
@@ -21,9 +22,16 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def demo_seed():
+    """The demo city, migrated and loaded once for the whole run."""
+    with seeded() as made:
+        yield made
+
+
 @pytest.fixture(scope="module")
-def server():
-    with serve() as running:
+def server(demo_seed):
+    with serve(demo_seed) as running:
         yield running
 
 

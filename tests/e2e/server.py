@@ -1,15 +1,19 @@
 """Serve the platform the way ``make run`` does, for browser tests and screenshots.
 
 A private VAR_DIR and database (SQLite in VAR_DIR, or a separate PostgreSQL database when
-DATABASE_URL names PostgreSQL), ``manage.py migrate``, ``manage.py seed_demo --scale small``,
-then ``manage.py serve`` (granian, the task worker and the scheduler) on a free port.
+DATABASE_URL names PostgreSQL), ``manage.py migrate`` and ``manage.py seed_demo --scale small``
+once (``seeded``); then, per test module, ``manage.py serve`` (granian, the task worker and the
+scheduler) on a free port over a copy of that VAR_DIR and database (a file copy, or PostgreSQL's
+``CREATE DATABASE ... TEMPLATE``): a module's changes never reach the next module.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -59,8 +63,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+_copies = itertools.count()
+
+
 @contextlib.contextmanager
-def _database(env: dict[str, str]) -> Iterator[None]:
+def _database(env: dict[str, str], tag: str, template: str = "") -> Iterator[None]:
+    """A database of its own for one seeding or one served copy: SQLite in VAR_DIR (copied with
+    it), or a new PostgreSQL database, made from ``template``'s when one is given."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         env["DATABASE_URL"] = ""
@@ -69,17 +78,50 @@ def _database(env: dict[str, str]) -> Iterator[None]:
     import psycopg
 
     parsed = urlparse(url)
-    name = f"{parsed.path.lstrip('/') or 'sportsman'}_e2e_{os.getpid()}"
+    name = f"{parsed.path.lstrip('/') or 'sportsman'}_e2e_{os.getpid()}_{tag}"
     admin = urlunparse(parsed._replace(path="/postgres"))
+    source = f' TEMPLATE "{urlparse(template).path.lstrip("/")}"' if template else ""
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{source}')
     env["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{name}"))
     try:
         yield
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _environment(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update({"VAR_DIR": str(var_dir), "HOST": "127.0.0.1", "WEB_WORKERS": "1",
+                "DEBUG": "0", "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+@dataclass
+class Seeded:
+    """A migrated database holding the small demo city, with its VAR_DIR (media, keys): each
+    served platform starts from a copy of it, so no test sees another module's changes."""
+    var_dir: Path
+    database_url: str
+
+
+@contextlib.contextmanager
+def seeded() -> Iterator[Seeded]:
+    """``manage.py migrate`` and ``manage.py seed_demo --scale small``, once."""
+    with tempfile.TemporaryDirectory(prefix="sportsman-e2e-seed-") as tmp:
+        var_dir = Path(tmp) / "var"
+        var_dir.mkdir()
+        env = _environment(var_dir)
+        with _database(env, "seed"), (Path(tmp) / "seed.log").open("w") as out:
+            manage = [sys.executable, str(ROOT / "manage.py")]
+            for step in (["migrate", "--noinput"], ["seed_demo", "--scale", "small",
+                                                    "--verbosity", "0"]):
+                subprocess.run([*manage, *step], cwd=ROOT, env=env, check=True, stdout=out,
+                               stderr=subprocess.STDOUT)
+            yield Seeded(var_dir=var_dir, database_url=env["DATABASE_URL"])
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30) -> None:
@@ -97,22 +139,23 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 
 
 @contextlib.contextmanager
-def serve() -> Iterator[Server]:
+def serve(seed: Seeded | None = None) -> Iterator[Server]:
+    """``manage.py serve`` (granian, the task worker and the scheduler) on a free port, over a
+    copy of ``seed`` (seeded here first when none is given)."""
+    if seed is None:
+        with seeded() as made, serve(made) as running:
+            yield running
+        return
     with tempfile.TemporaryDirectory(prefix="sportsman-e2e-") as tmp:
         var_dir = Path(tmp) / "var"
-        var_dir.mkdir()
+        shutil.copytree(seed.var_dir, var_dir)
         port = _free_port()
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-        env.update({"VAR_DIR": str(var_dir), "HOST": "127.0.0.1", "PORT": str(port),
-                    "WEB_WORKERS": "1", "DEBUG": "0", "PYTHONUNBUFFERED": "1"})
+        env = _environment(var_dir)
+        env["PORT"] = str(port)
         log = Path(tmp) / "server.log"
-        with _database(env), log.open("w") as out:
+        with _database(env, f"copy{next(_copies)}", template=seed.database_url), \
+                log.open("w") as out:
             manage = [sys.executable, str(ROOT / "manage.py")]
-            for step in (["migrate", "--noinput"], ["seed_demo", "--scale", "small",
-                                                    "--verbosity", "0"]):
-                subprocess.run([*manage, *step], cwd=ROOT, env=env, check=True, stdout=out,
-                               stderr=subprocess.STDOUT)
             proc = subprocess.Popen([*manage, "serve"], cwd=ROOT, env=env, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             url = f"http://127.0.0.1:{port}"

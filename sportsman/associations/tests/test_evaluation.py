@@ -196,6 +196,68 @@ def test_two_full_years_are_counted_to_the_day_the_window_opens(tree):
     assert ev.eligibility_problems(association, season) == ["registered_under_two_years"]
 
 
+def _inspected(association, year: int, result: str) -> None:
+    from sportsman.associations.models import Application
+
+    Application.objects.create(association=association, region=association.region,
+                               kind="annual_report", year=year, status="approved", result=result)
+
+
+@pytest.mark.parametrize(("results", "problems"), [
+    (("pass", "pass"), []),
+    (("basic", "pass"), []),
+    (("pass", "basic"), []),
+    (("basic", "basic"), ["inspection_basic_twice"]),
+    (("fail", "pass"), ["inspection_failed"]),
+    (("pass", "fail"), ["inspection_failed"]),
+    (("", ""), []),  # no record from before the platform: nothing held against anyone
+])
+def test_the_last_two_annual_inspections_decide_eligibility(tree, results, problems):
+    season = make_season(tree)
+    association = make_association(tree, years=4)
+    opens = season.applications_open_on.year
+    for year, result in zip((opens - 1, opens - 2), results, strict=True):
+        if result:
+            _inspected(association, year, result)
+    assert ev.eligibility_problems(association, season) == problems
+
+
+def test_a_report_missing_from_a_season_the_platform_ran_is_held_against_it(tree):
+    from sportsman.associations.models import InspectionSeason
+
+    season = make_season(tree)
+    association = make_association(tree, years=4)
+    year = season.applications_open_on.year - 2
+    ran = InspectionSeason.objects.create(region=tree.d1, year=year,
+                                          due_on=dt.date(year + 1, 3, 31))
+    assert ev.eligibility_problems(association, season) == ["inspection_missing"]
+    _inspected(association, year, "pass")
+    assert ev.eligibility_problems(association, season) == []
+    # a season of another district, or one not yet due, asks nothing of it
+    other = make_association(tree, years=4, name="另一个协会")
+    ran.region = tree.d2
+    ran.save()
+    assert ev.eligibility_problems(other, season) == []
+    ran.region, ran.year = tree.d1, season.applications_open_on.year - 1
+    ran.due_on = season.applications_open_on + dt.timedelta(days=1)
+    ran.save()
+    assert ev.eligibility_problems(other, season) == []
+
+
+def test_the_console_says_why_in_words(tree):
+    from django.test import Client
+
+    association = make_association(tree, years=4)
+    season = make_season(tree)
+    e = evaluation_at(tree, "applied", association=association, season=season)
+    _inspected(association, season.applications_open_on.year - 1, "fail")  # found out since
+    client = Client()
+    client.force_login(tree.district_admin)
+    page = client.get(f"/associations/console/evaluation/{e.pk}/").content.decode()
+    assert 'data-problem="inspection_failed"' in page
+    assert str(ev.PROBLEMS["inspection_failed"]) in page
+
+
 def test_an_association_of_another_district_cannot_enter_the_season(tree):
     association = make_association(tree, region=tree.k4)
     season = make_season(tree)

@@ -75,7 +75,8 @@ def _process(evaluation: Evaluation) -> dict[str, Any]:
         "projects": ev.projects_of(evaluation), "today": timezone.localdate(),
         "rectifications": list(evaluation.rectifications.order_by("id")),
         "timeline": list(ev.timeline(evaluation)),
-        "problems": ev.eligibility_problems(evaluation.association, evaluation.season),
+        "problems": ev.problem_texts(ev.eligibility_problems(evaluation.association,
+                                                          evaluation.season)),
         "evaluators": list(evaluation.assignments.select_related("evaluator")),
     }
 
