@@ -58,6 +58,48 @@ def pytest_unconfigure(config):
         _travel = None
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_db_setup, django_db_blocker):
+    """The test databases are made from the models (``--nomigrations`` in pyproject: replaying
+    the migration chain spends about 40 s per worker rendering historical model states), then
+    given what our migrations add beyond the models — their RunPython and RunSQL operations
+    (the sports catalogue, the audit log's append-only triggers, PostgreSQL's path index).
+    ``makemigrations --check`` holds the models to the migrations, and the browser tests and
+    ``make run``'s test apply the real chain on both databases (docs/testing.md). Pass
+    ``--migrations`` to run the chain here too."""
+    if request.config.getoption("nomigrations"):
+        with django_db_blocker.unblock():
+            _apply_migration_code()
+
+
+def _apply_migration_code() -> None:
+    import importlib
+    import pkgutil
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.operations.special import RunPython, RunSQL
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("sportsman."):
+            continue
+        try:
+            package = importlib.import_module(f"{config.name}.migrations")
+        except ModuleNotFoundError:
+            continue
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            migration = importlib.import_module(f"{package.__name__}.{info.name}").Migration
+            for operation in migration.operations:
+                if isinstance(operation, RunPython):
+                    with connection.schema_editor() as editor:
+                        operation.code(apps, editor)
+                elif isinstance(operation, RunSQL):
+                    with connection.schema_editor() as editor:
+                        for sql in ([operation.sql] if isinstance(operation.sql, str)
+                                    else operation.sql):
+                            editor.execute(sql)
+
+
 @pytest.fixture
 def midday():
     """Today (the --clock's day) at 12:00 local, the clock ticking: for a test that records
