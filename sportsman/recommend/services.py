@@ -86,7 +86,7 @@ def latest_trained() -> tuple[ModelVersion | None, engine.Trained]:
     version = ModelVersion.objects.order_by("-id").first()
     if version is None:
         return None, engine.Trained([], np.zeros((0, engine.FACTORS), np.float32))
-    factors = np.frombuffer(bytes(version.item_factors), dtype=np.float32).reshape(
+    factors = np.frombuffer(bytes(version.item_factors), dtype=np.float32).copy().reshape(
         len(version.item_keys), version.factors)
     return version, engine.Trained(list(version.item_keys), factors, {},
                                    dict(version.settings.get("popularity", {})))
