@@ -29,7 +29,8 @@ ALPHA = 8.0
 ITERATIONS = 15
 # The blend (each part lies in [0, 1]).
 W_CF, W_SPORT, W_PLACE, W_POP = 0.5, 0.3, 1.0, 0.3  # tuned by leave-last-out (docs)
-PER_KIND = {Kind.FACILITY: 6, Kind.GROUP: 4, Kind.EVENT: 4, Kind.INSTRUCTOR: 4}
+PER_KIND: dict[str, int] = {Kind.FACILITY: 6, Kind.GROUP: 4, Kind.EVENT: 4,
+                            Kind.INSTRUCTOR: 4}
 DAYPARTS = ((5, 11, "morning"), (11, 14, "noon"), (14, 18, "afternoon"), (18, 24, "evening"))
 
 
@@ -197,7 +198,7 @@ def catalogue(snapshot: Snapshot, trained: Trained, keys: list[str] | None = Non
             if s in sport_slot:
                 sports[i, sport_slot[s]] = 1.0
         c, t, d = snapshot.ancestors(item.region_id)
-        comm[i], town[i], district[i] = c or -1, t or -1, d or -1
+        comm[i], town[i], district[i] = c or -1, t or -1, d or -1  # type: ignore[assignment]
         pop[i] = math.log1p(trained.popularity.get(key, 0))
         if item.kind == Kind.EVENT:
             events.append(i)
@@ -260,8 +261,8 @@ def score_batch(snapshot: Snapshot, cat: Catalogue, people: list[Person],
                     if s in cat.sport_slot:
                         liked[r, cat.sport_slot[s]] = max(liked[r, cat.sport_slot[s]],
                                                           0.5 + 0.5 * c / most)
-        c, t, d = snapshot.ancestors(person.home_id)
-        home[r, 0], town[r, 0], district[r, 0] = c or -2, t or -2, d or -2
+        hc, ht, hd = snapshot.ancestors(person.home_id)
+        home[r, 0], town[r, 0], district[r, 0] = hc or -2, ht or -2, hd or -2
     sport = np.clip(liked @ cat.sports.T, 0, 1)
     place = np.where(cat.community[None, :] == home, 1.0,
                      np.where(cat.town[None, :] == town, 0.6,
@@ -277,9 +278,9 @@ def score_batch(snapshot: Snapshot, cat: Catalogue, people: list[Person],
         pos = {k: i for i, k in enumerate(cat.keys)}
         for r, keys in enumerate(exclude):
             for k in keys:
-                i = pos.get(k)
-                if i is not None:
-                    total[r, i] = -np.inf
+                j = pos.get(k)
+                if j is not None:
+                    total[r, j] = -np.inf
     return np.stack([total, cf, sport, place, pop])
 
 
@@ -310,7 +311,7 @@ def explain(snapshot: Snapshot, person: Person, habit: Habits | None, key: str,
     if not personal:
         return "popular", {"place": snapshot.region_name(person.home_id), "used": ["region"]}
     if scored.cf > 0.05 and habit is not None:
-        used += sorted({SOURCE_DATA[s] for s in habit.sources}) + ["similar_residents"]
+        used += [*sorted({SOURCE_DATA[s] for s in habit.sources}), "similar_residents"]
     if scored.sport > 0:
         if habit is not None and habit.sports and any(s in habit.sports for s in item.sports):
             used.append("sports_done")

@@ -200,7 +200,7 @@ def rebuild_popular(snapshot: Snapshot, trained: engine.Trained) -> int:
         scores = engine.score_batch(snapshot, cat, people,
                                     np.zeros((len(people), cat.factors.shape[1]), np.float32),
                                     {}, personal=False)
-        per_kind = dict.fromkeys(engine.PER_KIND, POPULAR_PER_KIND)
+        per_kind: dict[str, int] = dict.fromkeys(engine.PER_KIND, POPULAR_PER_KIND)
         for r, person in enumerate(people):
             for rank, scored in enumerate(engine.top_per_kind(cat, scores, r, per_kind), 1):
                 item = snapshot.items[cat.keys[scored.position]]

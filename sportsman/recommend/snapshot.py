@@ -123,7 +123,8 @@ def load(*, user_ids: list[int] | None = None, now: dt.datetime | None = None,
     for uid, sid in links.values_list("user_id", "sport_id"):
         if uid in people:
             people[uid].interests.add(sid)
-    regions = {pk: (parent, name, level, path) for pk, parent, name, level, path in
+    regions: dict[int, tuple[int | None, str, str, str]] = {
+        pk: (parent, name, level, path) for pk, parent, name, level, path in
                Region.objects.values_list("pk", "parent_id", "name", "level", "path")}
     return Snapshot(interactions=interactions, items=_candidates(now), people=people,
                     regions=regions, sports=dict(Sport.objects.values_list("pk", "name_zh")),
@@ -131,9 +132,9 @@ def load(*, user_ids: list[int] | None = None, now: dt.datetime | None = None,
 
 
 def _interactions(user_ids: list[int] | None) -> Iterable[Interaction]:
-    from sportsman.events.models import RegStatus, Registration
+    from sportsman.events.models import Registration, RegStatus
     from sportsman.facilities.models import Booking, BookingStatus, Visit
-    from sportsman.groups.models import MemberStatus, Membership
+    from sportsman.groups.models import Membership, MemberStatus
     from sportsman.instructors.models import BookingState, GuidanceBooking
 
     def mine(qs: Any) -> Any:
@@ -161,8 +162,7 @@ def _interactions(user_ids: list[int] | None) -> Iterable[Interaction]:
 def _candidates(now: dt.datetime) -> dict[str, Item]:
     """What may be recommended now: open places, active groups one can ask to join, events
     whose registration is open, instructors taking bookings."""
-    from sportsman.events.models import EventStatus
-    from sportsman.events.models import Event
+    from sportsman.events.models import Event, EventStatus
     from sportsman.facilities.models import Facility, FacilityStatus
     from sportsman.groups.models import Group, GroupStatus, JoinPolicy
     from sportsman.instructors.models import Instructor, InstructorStatus
