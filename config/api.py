@@ -185,6 +185,10 @@ def _register_routers() -> None:
         api.add_router("/", router)
     for router in cockpit_routers():
         api.add_router("/", router)
+    # recommend
+    from sportsman.recommend.api import router as recommend_router
+
+    api.add_router("/", recommend_router)
 
 
 _register_routers()

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "sportsman.associations",
     "sportsman.instructors",
     "sportsman.cockpit",
+    "sportsman.recommend",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ JX_EXERCISE_MINUTES = 11_743_937
 FACILITIES_PER_COMMUNITY = 15  # other scales: about Jiaxing's 1,267 / 85
 DEVICE_SHARE = 1 / 3
 BOOKED_SHARE = 0.45  # of visits at bookable places, how many came with a booking
+HABIT_SHARE = 0.75  # of visits, how many follow the person's habit (places, weekdays, hour)
 DEMO_DEVICE_SECRET = "sportsman-demo-device"  # noqa: S105 (documented in docs/demo-data.md)
 
 # County (first 6 digits) → approximate centre (WGS-84) of its built-up area.
@@ -344,6 +345,8 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
     hour_weights = list(HOUR_WEIGHTS.values())
     all_facilities = facilities
     chosen = rng.choices(range(len(people)), weights, k=600_000)
+    habit_rng = city.rng("facility habits")
+    habits: dict[int, tuple[list[Any], list[int], int]] = {}
     picks = iter(chosen)
     # The demo resident keeps a habit at the home station (Tuesday, Thursday and Saturday
     # mornings), so their data, ranks, points and rewards have something to show.
@@ -370,8 +373,24 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
             near = by_community.get(home_id) or all_facilities
             facility = rng.choice(near if rng.random() < 0.8 else all_facilities)
             day = days[bisect.bisect_left(day_cum, rng.random() * day_cum[-1])]
-            intervals = hours[facility.pk].get(day.weekday()) or hours[facility.pk].get(5) or []
             hour = rng.choices(hour_keys, hour_weights)[0]
+            # Most visits follow the person's habit (their places, weekdays and hour): the
+            # latent preferences the recommender's evaluation looks for (docs/recommend.md).
+            habit = habits.get(user_id)
+            if habit is None:
+                habit = habits[user_id] = _habit(habit_rng, near, all_facilities,
+                                                 facility_sports, interests.get(user_id, set()),
+                                                 hour_keys, hour_weights)
+            if habit_rng.random() < HABIT_SHARE:
+                places, weekdays, habit_hour = habit
+                facility = habit_rng.choice(places)
+                wanted = habit_rng.choice(weekdays)
+                shift = (wanted - day.weekday() + 3) % 7 - 3
+                moved = day + dt.timedelta(days=shift)
+                if first_day <= moved < today:
+                    day = moved
+                hour = habit_hour
+            intervals = hours[facility.pk].get(day.weekday()) or hours[facility.pk].get(5) or []
             if intervals:
                 opens, closes = rng.choice(intervals)
                 hour = min(max(hour, opens.hour + (1 if opens.minute else 0)), closes.hour - 1)
@@ -451,6 +470,19 @@ def _history(city: DemoCity, rng: random.Random, facilities: list[Any]) -> None:
             ((fid, hour, v, e, e, 0) for (fid, hour), (v, e) in rollup.items()))
     city.made["visits"] = len(visits)
     city.made["bookings"] = len(bookings)
+
+
+def _habit(rng: random.Random, near: list[Any], everywhere: list[Any],
+           facility_sports: dict[int, list[int]], liked: set[int], hour_keys: list[int],
+           hour_weights: list[int]) -> tuple[list[Any], list[int], int]:
+    """A person's latent habit: one to three places (near home, those offering a sport they
+    like first, sometimes one further away), two or three weekdays and an hour."""
+    fitting = [f for f in near if liked & set(facility_sports.get(f.pk, ()))] or near
+    places = rng.sample(fitting, min(len(fitting), rng.randint(1, 2)))
+    if rng.random() < 0.3:
+        places.append(rng.choice(everywhere))
+    weekdays = rng.sample(range(7), rng.randint(2, 3))
+    return places, weekdays, rng.choices(hour_keys, hour_weights)[0]
 
 
 # The demo resident's own smart station: open round the clock with 30-minute slots, so a demo
