@@ -6,7 +6,7 @@ configures it and turns its exceptions into ``DomainError``s with stable codes.
 
 What an accepted ID token means for accounts (link by subject, by verified phone, new
 resident) is ``services.sso_sign_in`` / ``services.sso_link``. See docs/accounts.md,
-"Single sign-on", and docs/adr/0010-oidc-single-sign-on.md.
+"Single sign-on", and docs/adr/0009-oidc-single-sign-on.md.
 """
 
 from __future__ import annotations
