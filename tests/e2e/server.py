@@ -97,7 +97,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 
 
 @contextlib.contextmanager
-def serve() -> Iterator[Server]:
+def serve(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="sportsman-e2e-") as tmp:
         var_dir = Path(tmp) / "var"
         var_dir.mkdir()
@@ -106,6 +106,7 @@ def serve() -> Iterator[Server]:
                if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
         env.update({"VAR_DIR": str(var_dir), "HOST": "127.0.0.1", "PORT": str(port),
                     "WEB_WORKERS": "1", "DEBUG": "0", "PYTHONUNBUFFERED": "1"})
+        env.update(extra_env or {})  # e.g. OIDC_PROVIDERS of a provider the test runs
         log = Path(tmp) / "server.log"
         with _database(env), log.open("w") as out:
             manage = [sys.executable, str(ROOT / "manage.py")]
