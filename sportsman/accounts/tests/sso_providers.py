@@ -127,7 +127,8 @@ class ForgingProvider:
                 "code_challenge_methods_supported": ["S256"]})
         if path == "/jwks":
             self.jwks_fetches += 1
-            return self.json(KeySet(self.published).as_dict(private=False))
+            keys: list[Any] = list(self.published)
+            return self.json(KeySet(keys).as_dict(private=False))
         if path == "/authorize":
             args = request.args
             code = secrets.token_urlsafe(16)

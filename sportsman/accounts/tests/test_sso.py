@@ -204,7 +204,7 @@ def test_a_wrong_or_reused_state_is_refused(client, mock_provider):
 
 
 def test_a_denied_authorization_changes_nothing(client, mock_provider):
-    issuer = mock_provider()
+    mock_provider()
     start = client.post("/accounts/sso/zlb/start/", {"next": "/"})
     denied = requests.post(start["Location"], data={"action": "deny"}, allow_redirects=False,
                            timeout=5)
