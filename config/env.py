@@ -126,3 +126,68 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict:
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use sqlite:/// or postgres://)"
     )
+
+
+# --- single sign-on (OpenID Connect providers; docs/accounts.md, "Single sign-on") ----------
+
+_OIDC_NAME = __import__("re").compile(r"^[a-z][a-z0-9_]{0,31}$")
+_OIDC_KEYS = {"issuer", "client_id", "client_secret", "label", "scope", "mobile_redirect_uris"}
+
+
+def env_oidc_providers() -> dict[str, dict]:
+    """The OpenID Connect providers, by name: ``OIDC_PROVIDERS`` (a JSON object of name →
+    {"issuer", "client_id", "client_secret"?, "label"?, "scope"?, "mobile_redirect_uris"?}) and
+    ``SPORTSMAN_OIDC_<NAME>_ISSUER`` / ``_CLIENT_ID`` / ``_CLIENT_SECRET`` / ``_LABEL`` /
+    ``_SCOPE`` / ``_MOBILE_REDIRECT_URIS`` (comma-separated), which win over the JSON."""
+    import json
+
+    out: dict[str, dict] = {}
+    raw = os.environ.get("OIDC_PROVIDERS", "").strip()
+    if raw:
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"OIDC_PROVIDERS is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ImproperlyConfigured("OIDC_PROVIDERS must be a JSON object of name → settings")
+        for name, conf in data.items():
+            if not isinstance(conf, dict) or set(conf) - _OIDC_KEYS:
+                raise ImproperlyConfigured(
+                    f"OIDC_PROVIDERS[{name!r}] must be an object with keys among "
+                    f"{', '.join(sorted(_OIDC_KEYS))}")
+            out[str(name).lower()] = dict(conf)
+    prefix = "SPORTSMAN_OIDC_"
+    for key, value in os.environ.items():
+        if not key.startswith(prefix) or not value:
+            continue
+        for field in sorted(_OIDC_KEYS, key=len, reverse=True):
+            suffix = "_" + field.upper()
+            if key.endswith(suffix) and len(key) > len(prefix) + len(suffix):
+                name = key[len(prefix):-len(suffix)].lower()
+                out.setdefault(name, {})[field] = value
+                break
+    providers: dict[str, dict] = {}
+    for name, conf in out.items():
+        where = f"OIDC provider {name!r} (OIDC_PROVIDERS or {prefix}{name.upper()}_*)"
+        if not _OIDC_NAME.match(name):
+            raise ImproperlyConfigured(f"{where}: the name must be lower-case letters, digits, _")
+        issuer = str(conf.get("issuer", "")).rstrip("/")
+        if not issuer.startswith(("https://", "http://")):
+            raise ImproperlyConfigured(f"{where}: ISSUER must be an http(s) URL")
+        if not conf.get("client_id"):
+            raise ImproperlyConfigured(f"{where}: CLIENT_ID must be set")
+        uris = conf.get("mobile_redirect_uris") or []
+        if isinstance(uris, str):
+            uris = [u.strip() for u in uris.split(",") if u.strip()]
+        scope = str(conf.get("scope") or "openid profile phone")
+        if "openid" not in scope.split():
+            raise ImproperlyConfigured(f"{where}: SCOPE must include openid")
+        providers[name] = {
+            "issuer": issuer,
+            "client_id": str(conf["client_id"]),
+            "client_secret": str(conf.get("client_secret") or ""),
+            "label": str(conf.get("label") or name),
+            "scope": scope,
+            "mobile_redirect_uris": [str(u) for u in uris],
+        }
+    return providers

@@ -12,6 +12,7 @@ from config.env import (
     env_bool,
     env_int,
     env_list,
+    env_oidc_providers,
     env_secret,
     env_str,
     random_secret,
@@ -184,6 +185,12 @@ SECURE_CSP = {
 # Outbound channels: each names a backend class with a working local implementation.
 SMS_BACKEND = env_str("SMS_BACKEND", "sportsman.notifications.backends.OutboxSmsBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, minimum=30)
+# Single sign-on (docs/accounts.md, "Single sign-on"): OpenID Connect providers by name, the
+# clock leeway for ID tokens, and how long a provider's JWKS is trusted before it is re-read.
+OIDC_PROVIDERS = env_oidc_providers()
+OIDC_LEEWAY_SECONDS = env_int("OIDC_LEEWAY_SECONDS", 60, minimum=0, maximum=300)
+OIDC_JWKS_MAX_AGE_SECONDS = env_int("OIDC_JWKS_MAX_AGE_SECONDS", 86400, minimum=60)
+OIDC_HTTP_TIMEOUT_SECONDS = env_int("OIDC_HTTP_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
 WEBPUSH_BACKEND = env_str("WEBPUSH_BACKEND",
                           "sportsman.notifications.backends.OutboxWebPushBackend")
 _email_backend = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

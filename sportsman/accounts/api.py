@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, cast
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
@@ -329,3 +330,111 @@ def reveal_phone(request: HttpRequest, user_id: int):
     phone = services.reveal_phone(access=access_for(request), actor=_me(request),
                                   user_id=user_id, request=request)
     return {"phone": phone}
+
+
+# --- single sign-on for apps (docs/accounts.md, "Single sign-on") -----------------------------
+
+
+class SsoProviderOut(Schema):
+    name: str
+    label: str
+    issuer: str
+    client_id: str
+    scope: str
+
+
+class SsoCodeIn(In):
+    """What the app got from its own authorization request (PKCE S256, its nonce) at one of
+    the provider's registered app redirect URIs."""
+
+    code: str = Field(max_length=2048)
+    code_verifier: str = Field(min_length=43, max_length=128)
+    redirect_uri: str = Field(max_length=512)
+    nonce: str = Field(min_length=16, max_length=256)
+
+
+class SsoSignInIn(SsoCodeIn):
+    nickname: str = ""
+    consents: dict[str, bool] = Field(default_factory=dict)
+
+
+class SsoTokenOut(Schema):
+    token: str
+    created: bool
+
+
+class SsoLinkOut(Schema):
+    provider: str
+    method: str
+    created_at: datetime
+
+
+def _sso_claims(provider: str, data: SsoCodeIn) -> tuple[Any, dict]:
+    from sportsman.accounts import sso
+
+    p = sso.provider(provider)
+    if data.redirect_uri not in p.mobile_redirect_uris:
+        msg = _("This redirect URI is not registered for apps.")
+        raise sso.SsoError(msg, code="oidc_bad_redirect_uri", fields={"redirect_uri": [msg]})
+    claims, _id_token = sso.exchange(p, code=data.code, redirect_uri=data.redirect_uri,
+                                     code_verifier=data.code_verifier, nonce=data.nonce)
+    services.consume_sso_nonce(provider=p.name, nonce=data.nonce)
+    return p, claims
+
+
+@router.get("/auth/sso/providers", auth=None, response=list[SsoProviderOut], tags=["auth"])
+@public
+def sso_providers(request: HttpRequest):
+    """The single sign-on providers an app can offer, with what it needs for its own
+    authorization request (discovery is at ``issuer``/.well-known/openid-configuration)."""
+    from sportsman.accounts import sso
+
+    return [{"name": p.name, "label": p.label, "issuer": p.issuer, "client_id": p.client_id,
+             "scope": p.scope} for p in sso.providers().values()]
+
+
+@router.post("/auth/sso/{provider}/token", auth=None, response={200: SsoTokenOut},
+             tags=["auth"])
+@public
+def sso_token(request: HttpRequest, provider: str, data: SsoSignInIn):
+    """Trade the app's authorization code for a bearer token: the ID token is checked
+    (signature, issuer, audience, nonce once, expiry), then the account is found by the link
+    or the provider's verified number. A number with no account gets one when ``consents``
+    accept the terms and privacy policy (else ``consent_required``, nothing created)."""
+    from sportsman.accounts.auth import issue_token
+
+    p, claims = _sso_claims(provider, data)
+    user, pending = services.sso_sign_in(provider=p.name, provider_label=p.label,
+                                         claims=claims, request=request)
+    created = user is None
+    if user is None:
+        assert pending is not None
+        user = services.sso_register(pending=pending, provider_label=p.label,
+                                     nickname=data.nickname, consents=data.consents,
+                                     request=request)
+    return {"token": issue_token(user, user_agent=user_agent(request)), "created": created}
+
+
+@router.get("/me/sso", response=list[SsoLinkOut])
+@for_self
+def my_sso_links(request: HttpRequest):
+    return [{"provider": k, "method": v.method, "created_at": v.created_at}
+            for k, v in services.sso_links(_me(request)).items()]
+
+
+@router.post("/me/sso/{provider}", response={201: SsoLinkOut})
+@for_self
+def link_my_sso(request: HttpRequest, provider: str, data: SsoCodeIn):
+    """Link my account to the provider account the app signed in to (no phone needed)."""
+    p, claims = _sso_claims(provider, data)
+    link = services.sso_link(user=_me(request), provider=p.name, provider_label=p.label,
+                             claims=claims, request=request)
+    return Status(201, {"provider": link.provider, "method": link.method,
+                        "created_at": link.created_at})
+
+
+@router.delete("/me/sso/{provider}", response={200: Ok})
+@for_self
+def unlink_my_sso(request: HttpRequest, provider: str):
+    services.sso_unlink(user=_me(request), provider=provider, request=request)
+    return {"ok": True}

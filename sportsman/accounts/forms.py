@@ -139,3 +139,18 @@ class DeleteAccountForm(DomainErrorForm):
         help_text=_("Deleting your account cannot be undone."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class SsoWelcomeForm(DomainErrorForm):
+    """A new resident arriving by single sign-on: a nickname and the consents of registering."""
+
+    field_aliases = {"consents.terms": "agree_terms", "consents.privacy": "agree_privacy"}
+    nickname = forms.CharField(label=_("Nickname"), max_length=32, required=False)
+    agree_terms = forms.BooleanField(label=_("I agree to the terms of service"))
+    agree_privacy = forms.BooleanField(label=_("I agree to the privacy policy"))
+    agree_location = forms.BooleanField(label=_("Use my location to suggest nearby venues"),
+                                        required=False)
+    agree_recommend = forms.BooleanField(label=_("Personalised recommendations"), required=False)
+
+    def consents(self) -> dict[str, bool]:
+        return RegisterForm.consents(self)  # type: ignore[arg-type]

@@ -173,3 +173,41 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"log-in {self.outcome} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class SsoLink(models.Model):
+    """A user's account at an OpenID Connect provider: (provider, subject) → user. Later logins
+    go by the subject; the phone number is only read when the link is first made."""
+
+    provider = models.CharField(max_length=32)
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_links")
+    method = models.CharField(max_length=16)  # how it was made: "verified_phone", "new", "self"
+    created_at = models.DateTimeField(default=timezone.now)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="ssolink_subject"),
+            models.UniqueConstraint(fields=["user", "provider"], name="ssolink_user_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} link of user {self.user_id}"
+
+
+class SsoNonce(models.Model):
+    """A nonce an ID token was accepted with (its SHA-256): an ID token carrying a nonce seen
+    before is refused, whatever the session says."""
+
+    provider = models.CharField(max_length=32)
+    nonce_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "nonce_hash"], name="ssononce_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} nonce at {self.used_at:%Y-%m-%d %H:%M:%S}"

@@ -33,6 +33,8 @@ from sportsman.accounts.models import (
     Sex,
     SmsCode,
     SmsPurpose,
+    SsoLink,
+    SsoNonce,
     User,
 )
 from sportsman.core import audit, crypto
@@ -549,6 +551,8 @@ def export_data(*, user: User) -> dict[str, Any]:
                            .values("created_at", "last_used_at", "revoked_at", "user_agent")),
         "logins": list(LoginAttempt.objects.filter(phone_hash=user.phone_hash)
                        .order_by("-at").values("at", "ip", "outcome")[:200]),
+        "sso_links": list(SsoLink.objects.filter(user=user).order_by("created_at")
+                          .values("provider", "method", "created_at", "last_login_at")),
         "views_of_my_data": _views_of(user),
         "notifications": _notification_rows(user),
     }
@@ -599,6 +603,7 @@ def _tombstone(user: User) -> None:
     from sportsman.regions.roles import drop_roles_of_deleted_account
 
     user.consents.all().delete()
+    user.sso_links.all().delete()
     user.interests.clear()
     drop_roles_of_deleted_account(user_id=user.pk)
     user.phone_hash = crypto.keyed_hash(f"deleted:{user.pk}")
@@ -667,4 +672,197 @@ def purge_throttle_records() -> int:
     cutoff = timezone.now() - THROTTLE_MEMORY
     n, _d = SmsCode.objects.filter(created_at__lt=cutoff).delete()
     m, _d = LoginAttempt.objects.filter(at__lt=cutoff).delete()
-    return n + m
+    return n + m + purge_sso_nonces()
+
+
+# --- single sign-on (OpenID Connect) --------------------------------------------------------
+# The protocol checks are sportsman.accounts.sso; here: what an accepted ID token means for
+# accounts. docs/accounts.md, "Single sign-on".
+
+
+class SsoUnverifiedPhone(DomainError):
+    status = 403
+    code = "oidc_unverified_phone"
+
+
+class SsoAlreadyLinked(DomainError):
+    status = 409
+    code = "oidc_already_linked"
+
+
+class SsoProviderLinked(DomainError):
+    status = 409
+    code = "oidc_provider_linked"
+
+
+class SsoAccountInactive(DomainError):
+    status = 403
+    code = "oidc_account_inactive"
+
+
+class SsoNotLinked(NotFound):
+    code = "oidc_not_linked"
+
+
+SSO_NONCE_MEMORY = timedelta(days=2)
+
+
+def consume_sso_nonce(*, provider: str, nonce: str) -> None:
+    """Record that an ID token with ``nonce`` was accepted; a nonce seen before (in any
+    session, by any process) is ``oidc_nonce_replayed``. Its own transaction: a nonce is spent
+    by the first answer that carries it, whatever happens to the sign-in after."""
+    from sportsman.accounts.sso import NonceReplayed
+
+    digest = hashlib.sha256(f"{provider}:{nonce}".encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            SsoNonce.objects.create(provider=provider, nonce_hash=digest)
+    except IntegrityError:
+        raise NonceReplayed() from None
+
+
+def _verified_phone(claims: dict[str, Any]) -> str | None:
+    """The claims' phone number as a mainland mobile number, only when the provider says it
+    is verified (``phone_number_verified`` is JSON ``true``)."""
+    if claims.get("phone_number_verified") is not True:
+        return None
+    raw = str(claims.get("phone_number") or "")
+    try:
+        return normalise_phone(raw)
+    except InvalidPhone:
+        return None
+
+
+def _sso_audit(action: str, *, user: User, provider: str, method: str = "",
+               request: Any = None) -> None:
+    # No actor (like account.deleted): the account's own holder acts, and a resident named as
+    # an actor could no longer be deleted, only emptied (see delete_account).
+    audit.record(actor=None, action=action, object_type="accounts.user", object_id=user.pk,
+                 request=request, data={"provider": provider, "method": method,
+                                        "self_service": True})
+
+
+def _unverified(provider_label: str) -> SsoUnverifiedPhone:
+    return SsoUnverifiedPhone(_(
+        "%(provider)s did not confirm your mobile number, so we cannot tell which account is "
+        "yours. Log in with your number and password first, then link %(provider)s on your "
+        "profile page.") % {"provider": provider_label})
+
+
+def sso_sign_in(*, provider: str, provider_label: str, claims: dict[str, Any],
+                request: Any = None) -> tuple[User | None, dict[str, Any] | None]:
+    """The user an accepted ID token signs in, found by the stored link (provider, subject);
+    else by the provider's *verified* phone number, which links the subject to that account
+    (audited ``sso.linked``). Returns ``(user, None)``, or ``(None, pending)`` when the verified
+    number has no account yet: ``pending`` is what ``sso_register`` needs once the resident
+    has accepted the terms. An unverified or missing number never links and never creates:
+    ``oidc_unverified_phone``. Anyone may call this (the token is the proof)."""
+    subject = str(claims["sub"])
+    link = (SsoLink.objects.select_related("user")
+            .filter(provider=provider, subject=subject).first())
+    if link is not None:
+        if not link.user.is_active:
+            raise SsoAccountInactive(_("This account is closed."))
+        now = timezone.now()
+        SsoLink.objects.filter(pk=link.pk).update(last_login_at=now)
+        User.objects.filter(pk=link.user_id).update(last_login=now)
+        return link.user, None
+    phone = _verified_phone(claims)
+    if phone is None:
+        raise _unverified(provider_label)
+    user = User.objects.filter(phone_hash=crypto.keyed_hash(phone)).first()
+    if user is None:
+        nickname = str(claims.get("nickname") or claims.get("name") or "")[:32]
+        return None, {"provider": provider, "subject": subject, "phone": phone,
+                      "nickname": nickname}
+    if not user.is_active:
+        raise SsoAccountInactive(_("This account is closed."))
+    _make_link(user=user, provider=provider, subject=subject, method="verified_phone",
+               provider_label=provider_label, request=request)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return user, None
+
+
+def _make_link(*, user: User, provider: str, subject: str, method: str, provider_label: str,
+               request: Any = None) -> SsoLink:
+    other = _("This %(provider)s account is already linked to another Sportsman account.") % {
+        "provider": provider_label}
+    mine = _("Your account is already linked to another %(provider)s account. Unlink it "
+             "first.") % {"provider": provider_label}
+    try:
+        with transaction.atomic():
+            existing = SsoLink.objects.filter(provider=provider, subject=subject).first()
+            if existing is not None:
+                if existing.user_id == user.pk:
+                    return existing
+                raise SsoAlreadyLinked(other)
+            if SsoLink.objects.filter(user=user, provider=provider).exists():
+                raise SsoProviderLinked(mine)
+            link = SsoLink.objects.create(user=user, provider=provider, subject=subject,
+                                          method=method, last_login_at=timezone.now())
+            _sso_audit("sso.linked", user=user, provider=provider, method=method,
+                       request=request)
+    except IntegrityError:  # the same subject or provider linked concurrently
+        raise SsoAlreadyLinked(other) from None
+    return link
+
+
+def sso_register(*, pending: dict[str, Any], provider_label: str, nickname: str = "",
+                 consents: dict[str, bool] | None = None, request: Any = None) -> User:
+    """Create the account of a new resident from a verified number the provider gave
+    (``pending`` from ``sso_sign_in``), with the consents they gave, and link the subject —
+    one transaction. The account has no password (the resident can set one by SMS reset).
+    A number registered meanwhile is linked instead (the provider verified it)."""
+    consents = _clean_consents(consents)
+    profile = _clean_profile(nickname=nickname or pending.get("nickname", ""))
+    phone = pending["phone"]
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(phone, None, nickname=profile["nickname"])
+            user.set_unusable_password()
+            user.last_login = timezone.now()
+            user.save(update_fields=["password", "last_login"])
+            Consent.objects.bulk_create(
+                Consent(user=user, purpose=p, granted=g, version=CURRENT_CONSENT_VERSION)
+                for p, g in consents.items())
+            _make_link(user=user, provider=pending["provider"], subject=pending["subject"],
+                       method="new", provider_label=provider_label, request=request)
+    except IntegrityError:
+        found, _pending = sso_sign_in(
+            provider=pending["provider"], provider_label=provider_label, request=request,
+            claims={"sub": pending["subject"], "phone_number": phone,
+                    "phone_number_verified": True})
+        if found is None:
+            raise
+        return found
+    return user
+
+
+def sso_link(*, user: User, provider: str, provider_label: str, claims: dict[str, Any],
+             request: Any = None) -> SsoLink:
+    """Link the logged-in ``user`` (the caller checked) to the provider's subject: they proved
+    both accounts, so no phone number is needed. A subject linked to someone else is
+    ``oidc_already_linked``; a second account at the same provider ``oidc_provider_linked``."""
+    return _make_link(user=user, provider=provider, subject=str(claims["sub"]), method="self",
+                      provider_label=provider_label, request=request)
+
+
+def sso_unlink(*, user: User, provider: str, request: Any = None) -> None:
+    """Remove ``user``'s link to ``provider`` (audited ``sso.unlinked``); ``oidc_not_linked``
+    when there is none. An account made by single sign-on keeps its number: the resident can
+    still log in by setting a password with an SMS reset."""
+    with transaction.atomic():
+        deleted, _d = SsoLink.objects.filter(user=user, provider=provider).delete()
+        if not deleted:
+            raise SsoNotLinked(_("Your account is not linked to this provider."))
+        _sso_audit("sso.unlinked", user=user, provider=provider, request=request)
+
+
+def sso_links(user: User) -> dict[str, SsoLink]:
+    return {link.provider: link for link in SsoLink.objects.filter(user=user)}
+
+
+def purge_sso_nonces() -> int:
+    """Delete nonce records older than any session's pending sign-in could be; run daily."""
+    n, _d = SsoNonce.objects.filter(used_at__lt=timezone.now() - SSO_NONCE_MEMORY).delete()
+    return n

@@ -14,4 +14,8 @@ urlpatterns = [
     path("profile/edit/", views.edit_profile, name="edit_profile"),
     path("profile/export.json", views.export_my_data, name="export"),
     path("profile/delete/", views.delete_my_account, name="delete"),
+    path("sso/welcome/", views.sso_welcome, name="sso_welcome"),
+    path("sso/<slug:provider>/start/", views.sso_start, name="sso_start"),
+    path("sso/<slug:provider>/callback/", views.sso_callback, name="sso_callback"),
+    path("sso/<slug:provider>/unlink/", views.sso_unlink, name="sso_unlink"),
 ]

@@ -8,6 +8,7 @@ except to read the logged-in user's own profile for display.
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from sportsman.accounts import services
+from sportsman.accounts import services, sso
 from sportsman.accounts.forms import (
     DeleteAccountForm,
     LoginForm,
@@ -28,6 +29,7 @@ from sportsman.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
     SendCodeForm,
+    SsoWelcomeForm,
 )
 from sportsman.accounts.models import Consent, SmsPurpose, User
 from sportsman.core.client import client_ip
@@ -136,14 +138,25 @@ def login(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(next_url)
     else:
         form = LoginForm()
-    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+    return render(request, "accounts/login.html", {"form": form, "next": next_url,
+                                                   "providers": list(sso.providers().values())})
 
 
 @public
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
+    """End the session here; after a single sign-on, also at the provider when it offers an
+    end_session_endpoint (RP-initiated logout), which sends the browser back home."""
+    signed_on = request.session.get(SSO_SESSION_KEY) or {}
     session_logout(request)
     messages.success(request, _("You have logged out."))
+    p = sso.providers().get(signed_on.get("provider", ""))
+    if p is not None:
+        url = sso.end_session_url(p, id_token=signed_on.get("id_token", ""),
+                                  post_logout_redirect_uri=request.build_absolute_uri(
+                                      reverse("home")))
+        if url:
+            return HttpResponseRedirect(url)
     return HttpResponseRedirect(reverse("home"))
 
 
@@ -176,6 +189,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "consents": [{"label": Consent.Purpose(purpose).label, **choice}
                      for purpose, choice in services.current_consents(user).items()],
         "delete_form": DeleteAccountForm(),
+        **_sso_context(user),
     })
 
 
@@ -239,4 +253,131 @@ def delete_my_account(request: HttpRequest) -> HttpResponse:
         "home_label": _region_label(user.home_community_id),
         "consents": [{"label": Consent.Purpose(purpose).label, **choice}
                      for purpose, choice in services.current_consents(user).items()], "delete_form": form,
+        **_sso_context(user),
     }, status=400)
+
+
+def _sso_context(user: User) -> dict:
+    links = services.sso_links(user)
+    return {"sso_rows": [{"provider": p, "link": links.get(p.name)}
+                         for p in sso.providers().values()]}
+
+
+# --- single sign-on (docs/accounts.md, "Single sign-on") ----------------------------------
+
+SSO_PENDING_KEY = "sso_pending"
+SSO_SESSION_KEY = "sso"
+SSO_PENDING_SECONDS = 600
+
+
+def _sso_failed(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """The refusal, with its code, and the ways on; nothing was changed."""
+    return render(request, "accounts/sso_failed.html", {
+        "code": exc.code, "message": str(exc.message),
+        "providers": list(sso.providers().values())}, status=exc.status)
+
+
+def _sso_session_login(request: HttpRequest, user: User, p: sso.Provider, id_token: str) -> None:
+    session_login(request, user, backend=SESSION_BACKEND)
+    request.session[SSO_SESSION_KEY] = {"provider": p.name, "id_token": id_token}
+
+
+@public
+@require_POST
+def sso_start(request: HttpRequest, provider: str) -> HttpResponse:
+    """Send the browser to the provider (a POST from the login or profile page, so no other
+    site can start a sign-in or a link in the visitor's name)."""
+    p = sso.provider(provider)
+    intent = "link" if request.POST.get("intent") == "link" else "login"
+    if intent == "link" and not request.user.is_authenticated:
+        return HttpResponseRedirect(reverse("accounts:login"))
+    extra = {"intent": intent, "next": safe_next(request, reverse(
+        "accounts:profile" if intent == "link" else "home")),
+        "user_id": request.user.pk if intent == "link" else None}
+    redirect_uri = request.build_absolute_uri(reverse("accounts:sso_callback", args=[p.name]))
+    try:
+        url = sso.start(p, session=request.session, redirect_uri=redirect_uri, extra=extra)
+    except DomainError as exc:
+        return _sso_failed(request, exc)
+    return HttpResponseRedirect(url)
+
+
+@public
+def sso_callback(request: HttpRequest, provider: str) -> HttpResponse:
+    """The provider's answer: state (one use), code → tokens, ID token checks, nonce (one
+    use), then sign in, link, or ask a new resident for their consents."""
+    p = sso.provider(provider)
+    try:
+        data = sso.take_state(p, session=request.session, state=request.GET.get("state"))
+        if request.GET.get("error"):
+            raise sso.Denied()
+        claims, id_token = sso.exchange(p, code=request.GET.get("code"),
+                                        redirect_uri=data["redirect_uri"],
+                                        code_verifier=data["code_verifier"],
+                                        nonce=data["nonce"])
+        services.consume_sso_nonce(provider=p.name, nonce=data["nonce"])
+        if data.get("intent") == "link":
+            if not request.user.is_authenticated or request.user.pk != data.get("user_id"):
+                raise sso.StateMismatch()
+            services.sso_link(user=me(request), provider=p.name, provider_label=p.label,
+                              claims=claims, request=request)
+            messages.success(request, _("%(provider)s is now linked to your account.")
+                             % {"provider": p.label})
+            return HttpResponseRedirect(data["next"])
+        user, pending = services.sso_sign_in(provider=p.name, provider_label=p.label,
+                                             claims=claims, request=request)
+    except DomainError as exc:
+        return _sso_failed(request, exc)
+    if user is None:
+        assert pending is not None
+        request.session[SSO_PENDING_KEY] = {**pending, "id_token": id_token,
+                                            "next": data["next"],
+                                            "until": time.time() + SSO_PENDING_SECONDS}
+        return HttpResponseRedirect(reverse("accounts:sso_welcome"))
+    _sso_session_login(request, user, p, id_token)
+    return HttpResponseRedirect(data["next"])
+
+
+@public
+def sso_welcome(request: HttpRequest) -> HttpResponse:
+    """A new resident whose number the provider verified: accept the terms, choose a nickname,
+    and the account is made and linked."""
+    pending = request.session.get(SSO_PENDING_KEY)
+    if not pending or pending.get("until", 0) < time.time():
+        request.session.pop(SSO_PENDING_KEY, None)
+        return _sso_failed(request, sso.StateMismatch())
+    p = sso.provider(pending["provider"])
+    if request.method == "POST":
+        form = SsoWelcomeForm(request.POST)
+        if form.is_valid():
+            try:
+                user = services.sso_register(pending=pending, provider_label=p.label,
+                                             nickname=form.cleaned_data["nickname"],
+                                             consents=form.consents(), request=request)
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                request.session.pop(SSO_PENDING_KEY, None)
+                _sso_session_login(request, user, p, pending["id_token"])
+                messages.success(request, _("Welcome! Your account is ready."))
+                return HttpResponseRedirect(pending["next"])
+    else:
+        form = SsoWelcomeForm(initial={"nickname": pending.get("nickname", "")})
+    from sportsman.core import crypto
+
+    return render(request, "accounts/sso_welcome.html", {
+        "form": form, "provider": p, "masked_phone": crypto.mask_phone(pending["phone"])})
+
+
+@for_self
+@require_POST
+def sso_unlink(request: HttpRequest, provider: str) -> HttpResponse:
+    p = sso.provider(provider)
+    try:
+        services.sso_unlink(user=me(request), provider=p.name, request=request)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("%(provider)s is no longer linked to your account.")
+                         % {"provider": p.label})
+    return HttpResponseRedirect(reverse("accounts:profile"))

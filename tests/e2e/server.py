@@ -139,11 +139,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 
 
 @contextlib.contextmanager
-def serve(seed: Seeded | None = None) -> Iterator[Server]:
+def serve(seed: Seeded | None = None,
+          extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """``manage.py serve`` (granian, the task worker and the scheduler) on a free port, over a
-    copy of ``seed`` (seeded here first when none is given)."""
+    copy of ``seed`` (seeded here first when none is given), with ``extra_env`` set."""
     if seed is None:
-        with seeded() as made, serve(made) as running:
+        with seeded() as made, serve(made, extra_env) as running:
             yield running
         return
     with tempfile.TemporaryDirectory(prefix="sportsman-e2e-") as tmp:
@@ -152,6 +153,7 @@ def serve(seed: Seeded | None = None) -> Iterator[Server]:
         port = _free_port()
         env = _environment(var_dir)
         env["PORT"] = str(port)
+        env.update(extra_env or {})  # e.g. OIDC_PROVIDERS of a provider the test runs
         log = Path(tmp) / "server.log"
         with _database(env, f"copy{next(_copies)}", template=seed.database_url), \
                 log.open("w") as out:

@@ -32,3 +32,42 @@ def code_in(text: str) -> str:
 @pytest.fixture
 def consents():
     return {"terms": True, "privacy": True}
+
+
+@pytest.fixture
+def mock_provider(settings):
+    """``mock_provider(**options)``: oidc-provider-mock running on a thread, configured as the
+    provider "zlb"; returns its issuer URL. Options go to ``run_server_in_thread``."""
+    from contextlib import ExitStack
+
+    from oidc_provider_mock import run_server_in_thread
+
+    from sportsman.accounts.tests.sso_providers import provider_settings
+
+    with ExitStack() as stack:
+        def start(name: str = "zlb", **options):
+            options.setdefault("require_nonce", True)
+            server = stack.enter_context(run_server_in_thread(**options))
+            issuer = f"http://localhost:{server.server_port}"
+            settings.OIDC_PROVIDERS = {**settings.OIDC_PROVIDERS,
+                                       **provider_settings(name, issuer)}
+            return issuer
+
+        yield start
+
+
+@pytest.fixture
+def forging_provider(settings):
+    """A provider of our own ("gov") that signs ID tokens as the test tells it."""
+    from sportsman.accounts.tests.sso_providers import (
+        ForgingProvider,
+        provider_settings,
+        serve_wsgi,
+    )
+
+    forge = ForgingProvider()
+    with serve_wsgi(forge) as issuer:
+        forge.issuer = issuer
+        settings.OIDC_PROVIDERS = {**settings.OIDC_PROVIDERS,
+                                   **provider_settings("gov", issuer, label="Gov")}
+        yield forge
