@@ -185,6 +185,10 @@ def _register_routers() -> None:
         api.add_router("/", router)
     for router in cockpit_routers():
         api.add_router("/", router)
+    # --- open interfaces ---
+    from sportsman.interfaces.api import router as interfaces_router
+
+    api.add_router("/", interfaces_router)
 
 
 _register_routers()

@@ -22,5 +22,6 @@ urlpatterns = [
     path("associations/", include("sportsman.associations.urls")),
     path("instructors/", include("sportsman.instructors.urls")),
     path("cockpit/", include("sportsman.cockpit.urls")),
+    path("console/interfaces/", include("sportsman.interfaces.urls")),
     path("", include("sportsman.core.urls")),
 ]
