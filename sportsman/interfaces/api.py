@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from sportsman.core.idempotency import idempotent
 from sportsman.core.schemas import In
@@ -158,7 +158,7 @@ def subscription_create(request: HttpRequest, data: SubscriptionIn):
     sub, secret = webhooks.create_subscription(
         access=access_for(request), region_id=data.region_id, name=data.name, url=data.url,
         event_types=data.event_types, request=request)
-    return 201, {**subscription_out(sub), "secret": secret}
+    return Status(201, {**subscription_out(sub), "secret": secret})
 
 
 @router.get("/console/webhooks/{subscription_id}", response=SubscriptionOut)

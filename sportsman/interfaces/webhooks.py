@@ -279,8 +279,8 @@ def create_subscription(*, access: Access, region_id: int, name: str, url: str,
     region = (access.regions(Perm.WEBHOOK_MANAGE).filter(pk=region_id).first()
               if 0 < region_id < 2**63 else None)
     if region is None:
-        raise InvalidInput(_("No such region in your scope."), code="region_not_found",
-                           fields={"region_id": [str(_("No such region in your scope."))]})
+        raise NotFound(_("No such region in your scope."), code="region_not_found",
+                       fields={"region_id": [str(_("No such region in your scope."))]})
     clean = {"name": clean_name(name), "url": clean_url(url),
              "event_types": clean_types(event_types)}
     secret = new_secret()
