@@ -190,5 +190,10 @@ def _register_routers() -> None:
 
     api.add_router("/", recommend_router)
 
+    # --- open interfaces ---
+    from sportsman.interfaces.api import router as interfaces_router
+
+    api.add_router("/", interfaces_router)
+
 
 _register_routers()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sportsman.instructors",
     "sportsman.cockpit",
     "sportsman.recommend",
+    "sportsman.interfaces",
 ]
 
 MIDDLEWARE = [
@@ -217,3 +218,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- open interfaces: webhooks (docs/interfaces.md) ---
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 5, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+# Receivers on private, loopback or link-local addresses (a city's internal network): off by
+# default, so a subscription cannot reach the platform's own services.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)

@@ -23,5 +23,6 @@ urlpatterns = [
     path("instructors/", include("sportsman.instructors.urls")),
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("for-you/", include("sportsman.recommend.urls")),
+    path("console/interfaces/", include("sportsman.interfaces.urls")),
     path("", include("sportsman.core.urls")),
 ]

@@ -678,6 +678,8 @@ def register(*, actor: Any, event_id: int, answers: dict[str, Any] | None = None
                 TeamMember.objects.bulk_create(
                     [TeamMember(registration=reg, event_id=event.pk, user_id=uid)
                      for uid in member_ids])
+            publish("events.registered", {"registration_id": reg.pk, "event_id": event.pk,
+                                          "status": status})
     except IntegrityError:  # the whole block (the place taken too) was rolled back
         raise _which_conflict(event.pk, actor.pk, team_name, member_ids) from None
     reg.event = event

@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from sportsman.core import audit, lottery
 from sportsman.core.db import transition
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sportsman.core.events import publish
 from sportsman.facilities import hours
 from sportsman.facilities.models import (
     LIVE_BOOKING,
@@ -439,11 +440,17 @@ def _give_back_place(slot_id: int) -> None:
     Slot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
 
+BOOKING_CREATED = "facilities.booking_created"
+
+
 def _new_booking(*, user_id: int, slot: Slot, source: str) -> Booking:
     """The booking row, carrying the slot (and its facility and unit, when loaded) it was made
     from, so that answering with it reads nothing more."""
     booking = Booking.objects.create(user_id=user_id, slot=slot, facility_id=slot.facility_id,
                                      start=slot.start, end=slot.end, source=source)
+    # For other systems (interfaces: webhooks); no personal data beyond the ids.
+    publish(BOOKING_CREATED, {"booking_id": booking.pk, "facility_id": slot.facility_id,
+                              "slot_id": slot.pk, "source": source})
     if Slot.facility.is_cached(slot):  # type: ignore[attr-defined]
         booking.facility = slot.facility
     return booking

@@ -19,5 +19,7 @@ def open_report_ticket(event: DomainEvent) -> None:
 @consumer("governance.report_changed", name="facilities.follow_report")
 def follow_report(event: DomainEvent) -> None:
     p = event.payload
+    if p.get("facility_id") is None:
+        return  # a report about no facility has no ticket to follow
     maintenance.follow_report(report_id=p["report_id"], status=p["status"],
                               actor_id=p.get("actor_id"))

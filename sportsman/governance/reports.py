@@ -739,11 +739,12 @@ def rate(*, actor: Any, report_id: int, rating: int, comment: str = "") -> Repor
 
 
 def _changed(report: Report, *, actor_id: int | None) -> None:
-    """Keep a facility's linked maintenance ticket in step (``facilities`` consumes this)."""
-    if report.facility_id is not None:
-        events.publish("governance.report_changed", {
-            "report_id": report.pk, "facility_id": report.facility_id,
-            "status": report.status, "actor_id": actor_id})
+    """Every status change: a facility's linked maintenance ticket keeps in step
+    (``facilities`` consumes those with a facility), other systems hear of all of them
+    (``interfaces``: webhooks)."""
+    events.publish("governance.report_changed", {
+        "report_id": report.pk, "facility_id": report.facility_id,
+        "status": report.status, "actor_id": actor_id})
 
 
 # --- the clock: escalation and closing by itself -----------------------------------------------

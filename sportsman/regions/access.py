@@ -71,6 +71,8 @@ class Perm(StrEnum):
     INSTRUCTOR_MANAGE = "instructors.manage"
     # Teaching videos (instructors app, docs/instructor-videos.md).
     VIDEO_MANAGE = "instructors.videos"
+    # --- open interfaces (interfaces app, docs/interfaces.md) ---
+    WEBHOOK_MANAGE = "interfaces.webhooks"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -158,6 +160,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # take down with a reason and restore; upload on behalf of an instructor there. Instructors
     # themselves upload, edit and unpublish their own without a grant (they own them).
     Perm.VIDEO_MANAGE: _ADMINS,
+    # --- open interfaces ---
+    # Webhook subscriptions of other systems on a subtree (the government platform on the
+    # city, a community platform on its community): register, edit, rotate the secret,
+    # disable, read the delivery log, replay. A subscriber hears only of its subtree.
+    Perm.WEBHOOK_MANAGE: _ADMINS,
 }
 
 

@@ -83,6 +83,8 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_evaluation": access.has_anywhere(Perm.EVALUATION_MANAGE),
         "can_evaluate": access.has_anywhere(Perm.EVALUATION_SCORE),
         "can_board": access.has_anywhere(Perm.BOARD_PUBLISH),
+        # Open interfaces: webhook subscriptions.
+        "can_webhooks": access.has_anywhere(Perm.WEBHOOK_MANAGE),
     })
     return render(request, template, context)
 

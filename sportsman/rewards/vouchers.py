@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit, lottery
 from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sportsman.core.events import publish
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Region, subtree_q
 from sportsman.rewards.models import (
@@ -823,6 +824,9 @@ def redeem(*, actor: Any, code: str, amount_cents: int, merchant_id: int | None 
                      region=merchant.region, request=request,
                      data={"merchant_id": merchant.pk, "campaign_id": voucher.campaign_id,
                            "spend_cents": amount_cents})
+        publish("rewards.voucher_redeemed", {
+            "voucher_id": voucher.pk, "campaign_id": voucher.campaign_id,
+            "merchant_id": merchant.pk, "spend_cents": amount_cents})
     voucher.refresh_from_db()
     return voucher
 

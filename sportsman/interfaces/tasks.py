@@ -1,0 +1,29 @@
+"""Webhook sending in the background worker: woken after a delivery is queued (on commit) and
+at each retry's time where the backend defers tasks; the minute sweep picks up anything else
+(a lost wake-up, a worker that died holding a lease)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.tasks import task
+
+from sportsman.core.scheduler import Job, register
+
+
+@task()
+def send_webhooks(ids: list[int] | None = None) -> dict:
+    from sportsman.interfaces.webhooks import send_due
+
+    return send_due(ids=ids).as_dict()
+
+
+@task()
+def sweep_webhooks() -> dict:
+    from sportsman.interfaces.webhooks import send_due
+
+    return send_due(limit=1000).as_dict()
+
+
+register(Job("interfaces.sweep_webhooks", "sportsman.interfaces.tasks.sweep_webhooks",
+             every=timedelta(minutes=1)))
