@@ -236,13 +236,13 @@ def test_booking_runs_a_fixed_handful_of_statements(api_client, venue, me, tree)
         r = client.json("post", "/api/v1/bookings", {"slot_id": slots[12]})
     assert r.status_code == 201 and r.json()["unit_name"] == "1号场"
     # token (with grants), slot (venue, region, unit), policy rows, lock (with suspension),
-    # the limit counts, take the place, insert the booking.
-    assert len(_statements(plain)) == 7, _statements(plain)
+    # the limit counts, take the place, insert the booking, its domain event (for webhooks).
+    assert len(_statements(plain)) == 8, _statements(plain)
     with CaptureQueriesContext(connection) as keyed:
         r = client.json("post", "/api/v1/bookings", {"slot_id": slots[13]},
                         HTTP_IDEMPOTENCY_KEY="book-13")
     assert r.status_code == 201
-    assert len(_statements(keyed)) == 9  # + claiming the key, storing the answer
+    assert len(_statements(keyed)) == 10  # + claiming the key, storing the answer
     with CaptureQueriesContext(connection) as replay:
         again = client.json("post", "/api/v1/bookings", {"slot_id": slots[13]},
                             HTTP_IDEMPOTENCY_KEY="book-13")
