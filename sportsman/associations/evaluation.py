@@ -506,24 +506,32 @@ PROBLEMS = {
 
 def inspection_problems(association: Association, on: dt.date) -> list[str]:
     """What the 年检 of the two years before ``on``'s says against the association."""
-    from sportsman.associations import window
-    from sportsman.associations.models import InspectionResult, InspectionSeason
+    from sportsman.associations.models import (
+        Application,
+        ApplicationKind,
+        ApplicationStatus,
+        InspectionResult,
+        InspectionSeason,
+    )
+    from sportsman.regions.selectors import nearest_rule
 
     years = [on.year - 1, on.year - 2]
-    results = {year: window.last_result(association.pk, year) for year in years}
+    results = dict(Application.objects.filter(
+        association_id=association.pk, kind=ApplicationKind.ANNUAL_REPORT,
+        status=ApplicationStatus.APPROVED, year__in=years)
+        .values_list("year", "result"))
     problems = []
     if InspectionResult.FAIL in results.values():
         problems.append("inspection_failed")
-    if all(r == InspectionResult.BASIC for r in results.values()):
+    if all(results.get(y) == InspectionResult.BASIC for y in years):
         problems.append("inspection_basic_twice")
     founded = association.founded_on
-    path = association.region.path
     for year in years:
-        if results[year] or (founded is not None and founded.year > year):
+        if results.get(year) or (founded is not None and founded.year > year):
             continue
-        ran = [s for s in InspectionSeason.objects.filter(year=year).select_related("region")
-               if path.startswith(s.region.path)]
-        if ran and window.annual_due(association.region, year) < on:
+        # only a season the platform ran over the association's region asked for the report
+        season = nearest_rule(InspectionSeason.objects.filter(year=year), association.region)
+        if season is not None and season.due_on < on:
             problems.append("inspection_missing")
             break
     return problems

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import F
 
 from sportsman.regions.models import path_upper_bound
 
@@ -48,6 +50,23 @@ def transition[M: models.Model](obj: M, to: str, *, table: Mapping[str, frozense
 
 
 # --- plain SQL on both databases ------------------------------------------------------------------
+
+def lease_due[M: models.Model](due: models.QuerySet[M], *, now: dt.datetime,
+                                lease: dt.timedelta, size: int, **still: Any) -> uuid.UUID | None:
+    """Lease up to ``size`` rows of ``due`` (oldest ``not_before`` first) to this worker: one
+    conditional UPDATE stamps them with a new ``claim`` token, moves ``not_before`` past the
+    lease and counts the attempt. The UPDATE is the lock: a row another worker leased first no
+    longer matches ``not_before <= now`` (and ``still``, e.g. its status), so it is skipped; a
+    worker that dies leaves its rows due again when the lease runs out. Returns the token (read
+    the leased rows back by ``claim=token``), or None when nothing was due."""
+    pick = list(due.order_by("not_before", "id").values_list("id", flat=True)[:size])
+    if not pick:
+        return None
+    token = uuid.uuid4()
+    due.model._default_manager.filter(id__in=pick, not_before__lte=now, **still).update(
+        claim=token, not_before=now + lease, attempts=F("attempts") + 1)
+    return token
+
 
 def db_time(value: dt.datetime) -> Any:
     """A time as the database compares it (SQLite: the naive UTC text Django stores)."""

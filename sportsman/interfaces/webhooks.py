@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit, crypto
+from sportsman.core.db import lease_due
 from sportsman.core.errors import Conflict, InvalidInput, NotFound
 from sportsman.core.models import DomainEvent
 from sportsman.core.schemas import iso
@@ -531,7 +532,7 @@ def send_due(*, ids: list[int] | None = None, limit: int = 200,
     while done < limit:
         at = now or timezone.now()
         token, rows = _claim(at, ids, min(CLAIM_SIZE, limit - done))
-        if not rows:
+        if token is None or not rows:
             break
         for d in rows:
             if d.subscription_id in report.disabled:
@@ -550,18 +551,15 @@ def send_due(*, ids: list[int] | None = None, limit: int = 200,
 
 
 def _claim(now: dt.datetime, ids: list[int] | None,
-           size: int) -> tuple[uuid.UUID, list[WebhookDelivery]]:
-    token = uuid.uuid4()
+           size: int) -> tuple[uuid.UUID | None, list[WebhookDelivery]]:
+    """Take up to ``size`` due deliveries of active subscriptions (``core.db.lease_due``)."""
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, not_before__lte=now,
                                          subscription__status=SubscriptionStatus.ACTIVE)
     if ids is not None:
         due = due.filter(id__in=ids)
-    pick = list(due.order_by("not_before", "id").values_list("id", flat=True)[:size])
-    if not pick:
-        return token, []
-    WebhookDelivery.objects.filter(id__in=pick, status=DeliveryStatus.PENDING,
-                                   not_before__lte=now).update(
-        claim=token, not_before=now + lease(), attempts=F("attempts") + 1)
+    token = lease_due(due, now=now, lease=lease(), size=size, status=DeliveryStatus.PENDING)
+    if token is None:
+        return None, []
     rows = list(WebhookDelivery.objects.filter(claim=token, status=DeliveryStatus.PENDING)
                 .select_related("subscription").order_by("id"))
     return token, rows

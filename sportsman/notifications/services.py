@@ -26,6 +26,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from sportsman.core.db import lease_due
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.notifications.categories import (
     CATEGORY_SPECS,
@@ -248,21 +249,16 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _claim(*, now: datetime, batch: str | None, ids: list[int] | None,
-           size: int) -> tuple[uuid.UUID, list[Delivery]]:
-    """Take up to ``size`` due deliveries for this worker. The conditional UPDATE is the lock:
-    a row whose lease another worker already took no longer matches ``not_before <= now``."""
-    token = uuid.uuid4()
+           size: int) -> tuple[uuid.UUID | None, list[Delivery]]:
+    """Take up to ``size`` due deliveries for this worker (``core.db.lease_due``)."""
     due = Delivery.objects.filter(status=Delivery.Status.QUEUED, not_before__lte=now)
     if batch is not None:
         due = due.filter(notification__batch=batch)
     if ids is not None:
         due = due.filter(id__in=ids)
-    pick = list(due.order_by("not_before", "id").values_list("id", flat=True)[:size])
-    if not pick:
-        return token, []
-    Delivery.objects.filter(id__in=pick, status=Delivery.Status.QUEUED,
-                            not_before__lte=now).update(
-        claim=token, not_before=now + LEASE, attempts=F("attempts") + 1)
+    token = lease_due(due, now=now, lease=LEASE, size=size, status=Delivery.Status.QUEUED)
+    if token is None:
+        return None, []
     rows = list(Delivery.objects.filter(claim=token, status=Delivery.Status.QUEUED)
                 .select_related("notification__user").order_by("id"))
     return token, rows
@@ -324,7 +320,7 @@ def deliver_due(*, batch: str | None = None, ids: list[int] | None = None,
     while done < limit:
         at = now or timezone.now()
         token, rows = _claim(now=at, batch=batch, ids=ids, size=min(CLAIM_SIZE, limit - done))
-        if not rows:
+        if token is None or not rows:
             break
         done += len(rows)
         urgent_free = {d.notification.user_id for d in rows
