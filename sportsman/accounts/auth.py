@@ -71,6 +71,25 @@ def _token_sql(vendor: str) -> str:
         f"ORDER BY r.{qn('path')}, ra.{qn('role')}")
 
 
+@functools.cache
+def _user_columns(alias: str) -> tuple[list[str], list[tuple[Any, list[Any]]]]:
+    """The user's attribute names in ``_token_sql``'s order, and per column the converters the
+    ORM would apply (the database's and the field's: SQLite times and booleans, the encrypted
+    phone), so the look-up builds the user as a queryset would without compiling one."""
+    from django.db import connections
+
+    from sportsman.accounts.models import User
+
+    connection = connections[alias]
+    names, converters = [], []
+    for field in User._meta.concrete_fields:
+        col = field.get_col(User._meta.db_table)
+        names.append(field.attname)
+        converters.append((col, [*connection.ops.get_db_converters(col),
+                                 *field.get_db_converters(connection)]))
+    return names, converters
+
+
 def user_for_token(raw: str) -> Any | None:
     """The active user of a live token, with their role grants read in the same query (Access
     uses them). No cache: a revoked token or a deactivated user is refused on the next request."""
@@ -79,13 +98,20 @@ def user_for_token(raw: str) -> Any | None:
     from sportsman.accounts.models import User
     from sportsman.regions.access import GRANTS_ATTR, Grant
 
-    rows: list[Any] = list(User.objects.raw(_token_sql(connection.vendor), [_token_hash(raw), True]))
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [_token_hash(raw), True])
+        rows = cursor.fetchall()
     if not rows:
         return None
-    user = rows[0]
-    setattr(user, GRANTS_ATTR, [
-        Grant(r.grant_role, r.grant_region_id, r.grant_path, r.grant_name, r.grant_code,
-              r.grant_level) for r in rows if r.grant_role is not None])
+    names, converters = _user_columns(connection.alias)
+    values = []
+    for value, (col, functions) in zip(rows[0], converters, strict=False):
+        for convert in functions:
+            value = convert(value, col, connection)
+        values.append(value)
+    user = User.from_db(connection.alias, names, values)
+    n = len(names)
+    setattr(user, GRANTS_ATTR, [Grant(*r[n:n + 6]) for r in rows if r[n] is not None])
     return user
 
 

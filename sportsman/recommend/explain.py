@@ -4,11 +4,13 @@ the day, place). ``DATA_LABELS`` name, for "why am I seeing this", each kind of 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -32,12 +34,23 @@ DATA_LABELS = {
 
 
 def reason_text(reason: str, params: dict[str, Any]) -> str:
+    """The reason in the reader's language. A page repeats a handful of reasons, so each is
+    rendered once per language and worker (bounded)."""
     p = params or {}
+    weekday = p.get("weekday")
+    return _reason_text(get_language(), reason, str(p.get("sport", "")),
+                        str(p.get("place", "")),
+                        weekday if isinstance(weekday, int) and 0 <= weekday < 7 else None,
+                        str(p.get("daypart", "")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _reason_text(language: str | None, reason: str, sport: str, place: str,
+                 weekday: int | None, daypart: str) -> str:
+    p = {"sport": sport, "place": place}
     if reason == "habit":
-        weekday = p.get("weekday")
-        values = {"weekday": WEEKDAYS[weekday] if isinstance(weekday, int) and 0 <= weekday < 7
-                  else "", "daypart": DAYPARTS.get(p.get("daypart", ""), ""),
-                  "place": p.get("place", ""), "sport": p.get("sport", "")}
+        values = {"weekday": WEEKDAYS[weekday] if weekday is not None else "",
+                  "daypart": DAYPARTS.get(daypart, ""), "place": place, "sport": sport}
         if values["sport"]:
             return _("You often do %(sport)s on %(weekday)s %(daypart)s in %(place)s") % values
         return _("You often exercise on %(weekday)s %(daypart)s in %(place)s") % values
@@ -63,4 +76,9 @@ def slot_text(params: dict[str, Any]) -> str:
 
 
 def data_used(params: dict[str, Any]) -> list[str]:
-    return [str(DATA_LABELS[k]) for k in (params or {}).get("used", []) if k in DATA_LABELS]
+    return list(_data_used(get_language(), tuple(str(k) for k in (params or {}).get("used", []))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _data_used(language: str | None, used: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(DATA_LABELS[k]) for k in used if k in DATA_LABELS)

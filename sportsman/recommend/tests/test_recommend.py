@@ -127,6 +127,71 @@ def test_serving_reads_rows_only(city, api_client, django_assert_max_num_queries
     assert only and {i["kind"] for i in only} == {"facility"}
 
 
+def test_a_personal_page_costs_the_token_and_one_statement(city, api_client,
+                                                          django_assert_num_queries):
+    me = city["me"]
+    _visits(me, city["places"]["A"], 4, sport=city["badminton"])
+    services.recompute_all()
+    client = api_client.as_user(me)
+    first = client.get("/api/v1/recommendations?limit=3").json()
+    with django_assert_num_queries(2):
+        again = client.get("/api/v1/recommendations?limit=3").json()
+    assert again == first and first["personalised"] is True and len(first["items"]) == 3
+
+
+def test_the_lean_answer_is_what_the_schema_makes_of_the_same_rows(city, api_client):
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from sportsman.recommend.api import ForYouOut, RecommendationOut
+    from sportsman.recommend.explain import data_used, reason_text
+    from sportsman.recommend.models import PopularChoice
+
+    me = city["me"]
+    _visits(me, city["places"]["A"], 4, sport=city["badminton"])
+    services.recompute_all()
+    top = Recommendation.objects.filter(user=me, kind="facility").order_by("rank").first()
+    assert top is not None
+    Recommendation.objects.filter(pk=top.pk).update(params={
+        **top.params, "slot_id": 77, "slot_start": "2026-12-08T10:00:00.123456+00:00"})
+    client = api_client.as_user(me)
+
+    def expected(rows, personal, limit):
+        items = [RecommendationOut(
+            kind=r.kind, object_id=r.object_id, rank=r.rank, score=r.score, title=r.title,
+            link=r.link, reason=r.reason if personal else "popular",
+            reason_text=reason_text(r.reason if personal else "popular", r.params),
+            personal=personal, slot_id=r.params.get("slot_id"),
+            slot_start=r.params.get("slot_start"), data_used=data_used(r.params),
+            computed_at=r.computed_at) for r in rows[:limit]]
+        page = ForYouOut(personalised=personal, items=items, next_cursor=None)
+        body = json.loads(json.dumps(page.model_dump(), cls=DjangoJSONEncoder))
+        body.pop("next_cursor")
+        return body
+
+    def rows_of(personal, kind):
+        source = (Recommendation.objects.filter(user=me) if personal else
+                  PopularChoice.objects.filter(community_id=me.home_community_id))
+        return list((source.filter(kind=kind) if kind else source).order_by("rank"))
+
+    for consented in (True, False):
+        if not consented:
+            _consent(me, granted=False)
+        for kind in ("", "facility", "group"):
+            rows = rows_of(consented, kind)
+            # consented but nothing of this kind computed: the non-personal choices
+            personal = consented and bool(rows)
+            rows = rows if personal else rows_of(False, kind)
+            for model_row in rows:  # PopularChoice has no reason of its own
+                model_row.reason = getattr(model_row, "reason", "popular")
+            got = client.get(f"/api/v1/recommendations?limit=4&kind={kind}").json()
+            got.pop("next_cursor")
+            assert got == expected(rows, personal, 4), (consented, kind)
+            if consented and kind == "facility":
+                assert got["items"][0]["slot_start"] == "2026-12-08T10:00:00.123Z"
+
+
 def test_opt_out_stops_personal_recommendations_at_once(city, api_client, client):
     me = city["me"]
     _visits(me, city["places"]["A"], 4, sport=city["badminton"])
