@@ -38,7 +38,7 @@ from sportsman.associations.models import (
 )
 from sportsman.associations.selectors import managed_by
 from sportsman.core import audit
-from sportsman.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from sportsman.core.errors import Conflict, NotAuthenticated, NotFound, bad_field
 from sportsman.core.uploads import clean_pdf, clean_photo, is_image
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Region, subtree_q
@@ -59,10 +59,6 @@ class NoticeWithdrawn(Conflict):
 class RemindedRecently(Conflict):
     code = "notice_reminded_recently"
     default_message = gettext_lazy("A reminder went out less than an hour ago.")
-
-
-def _bad(field: str, message: str, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field: [message]})
 
 
 def _access(actor: Any) -> Access:
@@ -111,15 +107,15 @@ def publish_notice(*, actor: Any, region_id: int, kind: str, title: str, body: s
         raise NotFound()
     access.require(Perm.BOARD_PUBLISH, region)
     if kind not in NoticeKind.values:
-        raise _bad("kind", _("Choose what the notice is about."), "invalid_kind")
+        raise bad_field("kind", _("Choose what the notice is about."), "invalid_kind")
     kinds = sorted(set(target_kinds))
     if any(k not in AssociationKind.values for k in kinds):
-        raise _bad("target_kinds", _("Unknown association kind."), "invalid_target")
+        raise bad_field("target_kinds", _("Unknown association kind."), "invalid_target")
     title, body = (title or "").strip()[:80], (body or "").strip()[:4000]
     if not title:
-        raise _bad("title", _("Give the notice a title."))
+        raise bad_field("title", _("Give the notice a title."))
     if not body:
-        raise _bad("body", _("Write the notice."))
+        raise bad_field("body", _("Write the notice."))
     cleaned = _clean_attachment(attachment) if attachment is not None else None
     with transaction.atomic():
         now = timezone.now()

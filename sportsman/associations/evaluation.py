@@ -67,7 +67,14 @@ from sportsman.associations.models import (
 from sportsman.associations.selectors import managed_by
 from sportsman.core import audit
 from sportsman.core.db import transition
-from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from sportsman.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    bad_field,
+)
 from sportsman.core.uploads import clean_pdf, clean_photo, is_image
 from sportsman.regions.access import Access, Perm, access_for_user
 from sportsman.regions.models import Region
@@ -222,10 +229,6 @@ class RectificationsOpen(Conflict):
     default_message = gettext_lazy("Rectifications are still open: re-check them first.")
 
 
-def _bad(field: str, message: str, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field: [message]})
-
-
 # --- access ------------------------------------------------------------------------------------
 
 def _access(actor: Any) -> Access:
@@ -364,24 +367,24 @@ def validate_rubric(specs: Sequence[IndicatorSpec]) -> None:
     """The rubric's rules: every indicator in one of the four groups, codes unique, names given,
     1..1000 points each, every group present, the maxima summing to exactly 1,000."""
     if not specs:
-        raise _bad("indicators", _("Add the indicators."), "rubric_empty")
+        raise bad_field("indicators", _("Add the indicators."), "rubric_empty")
     codes = [s.code.strip() for s in specs]
     if len(set(codes)) != len(codes) or not all(codes):
-        raise _bad("indicators", _("Each indicator needs its own code."), "rubric_codes")
+        raise bad_field("indicators", _("Each indicator needs its own code."), "rubric_codes")
     for s in specs:
         if s.group not in IndicatorGroup.values:
-            raise _bad("indicators", _("Unknown indicator group."), "rubric_group")
+            raise bad_field("indicators", _("Unknown indicator group."), "rubric_group")
         if not s.name.strip():
-            raise _bad("indicators", _("Each indicator needs a name."), "rubric_name")
+            raise bad_field("indicators", _("Each indicator needs a name."), "rubric_name")
         if not 1 <= s.max_points <= RUBRIC_TOTAL:
-            raise _bad("indicators", _("Each indicator is worth 1 to 1000 points."),
+            raise bad_field("indicators", _("Each indicator is worth 1 to 1000 points."),
                        "rubric_points")
     if {s.group for s in specs} != set(IndicatorGroup.values):
-        raise _bad("indicators", _("The rubric needs indicators in all four groups."),
+        raise bad_field("indicators", _("The rubric needs indicators in all four groups."),
                    "rubric_groups")
     total = sum(s.max_points for s in specs)
     if total != RUBRIC_TOTAL:
-        raise _bad("indicators", _("The indicators add up to %(n)d points, not 1000.")
+        raise bad_field("indicators", _("The indicators add up to %(n)d points, not 1000.")
                    % {"n": total}, "rubric_total")
 
 
@@ -410,11 +413,11 @@ def open_season(*, actor: Any, region_id: int, year: int, title: str,
     access.require(Perm.EVALUATION_MANAGE, region)
     title = (title or "").strip()[:80]
     if not title:
-        raise _bad("title", _("Give the season a title."))
+        raise bad_field("title", _("Give the season a title."))
     if not 2000 <= year <= 2100:
-        raise _bad("year", _("Give a year."))
+        raise bad_field("year", _("Give a year."))
     if applications_close_on < applications_open_on:
-        raise _bad("applications_close_on", _("The window closes before it opens."),
+        raise bad_field("applications_close_on", _("The window closes before it opens."),
                    "bad_window")
     previous = (EvaluationSeason.objects.filter(region=region, year__lt=year)
                 .order_by("-year").first())
@@ -596,9 +599,9 @@ def _checked_points(evaluation: Evaluation, rows: Iterable[Points]) -> dict[int,
     out: dict[int, Points] = {}
     for row in rows:
         if row.indicator_id not in maxima:
-            raise _bad("indicator_id", _("Not an indicator of this season."), "unknown_indicator")
+            raise bad_field("indicator_id", _("Not an indicator of this season."), "unknown_indicator")
         if not 0 <= row.points <= maxima[row.indicator_id]:
-            raise _bad("points", _("Between 0 and the indicator's points."), "points_out_of_range")
+            raise bad_field("points", _("Between 0 and the indicator's points."), "points_out_of_range")
         out[row.indicator_id] = row
     return out
 
@@ -661,7 +664,7 @@ def check_eligibility(*, actor: Any, evaluation_id: int, approve: bool, note: st
         raise NotEligible(fields={"association": eligibility_problems(
             evaluation.association, evaluation.season)})
     if not approve and not note:
-        raise _bad("note", _("Say why the association is not eligible."))
+        raise bad_field("note", _("Say why the association is not eligible."))
     with transaction.atomic():
         _move(evaluation, "approve" if approve else "refuse", actor=actor, request=request)
         Evaluation.objects.filter(pk=evaluation.pk).update(eligibility_note=note)
@@ -724,14 +727,14 @@ def add_project(*, actor: Any, evaluation_id: int, title: str, description: str 
         raise BadTransition()
     title = (title or "").strip()[:80]
     if not title:
-        raise _bad("title", _("Give the project a title."))
+        raise bad_field("title", _("Give the project a title."))
     if ends_on < starts_on:
-        raise _bad("ends_on", _("The project ends before it starts."), "bad_span")
+        raise bad_field("ends_on", _("The project ends before it starts."), "bad_span")
     for m in milestones:
         if not m.title.strip():
-            raise _bad("milestones", _("Each milestone needs a title."))
+            raise bad_field("milestones", _("Each milestone needs a title."))
         if not starts_on <= m.due_on <= ends_on:
-            raise _bad("milestones", _("Milestones fall within the project's span."),
+            raise bad_field("milestones", _("Milestones fall within the project's span."),
                        "milestone_outside")
     with transaction.atomic():
         project = ServiceProject.objects.create(evaluation=evaluation, title=title,
@@ -778,14 +781,14 @@ def add_record(*, actor: Any, project_id: int, text: str, milestone_id: int | No
         raise BadTransition()
     text = (text or "").strip()[:2000]
     if not text:
-        raise _bad("text", _("Say what was done."))
+        raise bad_field("text", _("Say what was done."))
     if len(files) > MAX_FILES:
-        raise _bad("files", _("At most nine files a record."), "too_many_files")
+        raise bad_field("files", _("At most nine files a record."), "too_many_files")
     milestone = None
     if milestone_id is not None:
         milestone = project.milestones.filter(pk=milestone_id).first()
         if milestone is None:
-            raise _bad("milestone_id", _("Not a milestone of this project."))
+            raise bad_field("milestone_id", _("Not a milestone of this project."))
     cleaned = [(_clean_upload(f, "files"), f.name) for f in files]
     with transaction.atomic():
         record = ProgressRecord.objects.create(project=project, milestone=milestone, text=text,
@@ -943,9 +946,9 @@ def request_rectification(*, actor: Any, evaluation_id: int, text: str, due_on: 
         raise BadTransition()
     text = (text or "").strip()[:2000]
     if not text:
-        raise _bad("text", _("Say what must be put right."))
+        raise bad_field("text", _("Say what must be put right."))
     if due_on < timezone.localdate():
-        raise _bad("due_on", _("The deadline is in the past."), "due_in_past")
+        raise bad_field("due_on", _("The deadline is in the past."), "due_in_past")
     with transaction.atomic():
         made = Rectification.objects.create(evaluation=evaluation, request=text, due_on=due_on,
                                             requested_by=_user(actor))
@@ -984,7 +987,7 @@ def answer_rectification(*, actor: Any, rectification_id: int, text: str,
         raise RectificationNotFound()
     text = (text or "").strip()[:2000]
     if not text:
-        raise _bad("text", _("Say what was put right."))
+        raise bad_field("text", _("Say what was put right."))
     late = is_overdue(found)
     with transaction.atomic():
         now = timezone.now()

@@ -29,7 +29,7 @@ from sportsman.associations.models import (
 )
 from sportsman.associations.selectors import managed_by
 from sportsman.core import audit
-from sportsman.core.errors import Conflict, InvalidInput, NotFound
+from sportsman.core.errors import Conflict, InvalidInput, NotFound, bad_field
 from sportsman.core.uploads import PHOTO_MAX_BYTES, clean_pdf, clean_photo, is_image, too_large
 from sportsman.regions.access import Perm, access_for_user
 from sportsman.regions.models import Region, subtree_q
@@ -55,10 +55,6 @@ class StatusNotAllowed(Conflict):
     code = "association_status_not_allowed"
     default_message = gettext_lazy("The association cannot move to this status from its "
                                    "current one.")
-
-
-def _bad(field: str, message: Any, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field: [message]})
 
 
 # --- documents (certificates, application documents) -------------------------------------------
@@ -160,7 +156,7 @@ def update_profile(*, actor: Any, association_id: int, **changes: Any) -> Associ
 
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise _bad(sorted(unknown)[0], _("This field cannot be changed here."), "not_editable")
+        raise bad_field(sorted(unknown)[0], _("This field cannot be changed here."), "not_editable")
     clean: dict[str, Any] = {}
     for name, value in changes.items():
         if value is None:
@@ -173,15 +169,15 @@ def update_profile(*, actor: Any, association_id: int, **changes: Any) -> Associ
         elif name == "contact_phone":
             text = str(value).strip()
             if text and not (7 <= len(text) <= 20 and text.replace("-", "").isdigit()):
-                raise _bad(name, _("Enter a phone number."), "invalid_phone")
+                raise bad_field(name, _("Enter a phone number."), "invalid_phone")
             clean[name] = text
         elif name == "sport_id":
             if value and not Sport.objects.filter(pk=value).exists():
-                raise _bad(name, _("Unknown sport."), "invalid_sport")
+                raise bad_field(name, _("Unknown sport."), "invalid_sport")
             clean[name] = value or None
         elif name == "founded_on":
             if value > timezone.localdate():
-                raise _bad(name, _("A date in the future."), "invalid_date")
+                raise bad_field(name, _("A date in the future."), "invalid_date")
             clean[name] = value
     with transaction.atomic():
         association = managed(actor, association_id, lock=True)
@@ -198,9 +194,9 @@ def _member_fields(name: str, office: str, kind: str) -> tuple[str, str, str]:
 
     name = check_text(name, field="name", max_length=60)
     if office not in Office.values:
-        raise _bad("office", _("Unknown office."), "invalid_office")
+        raise bad_field("office", _("Unknown office."), "invalid_office")
     if kind not in MemberKind.values:
-        raise _bad("kind", _("Unknown kind of member."), "invalid_member_kind")
+        raise bad_field("kind", _("Unknown kind of member."), "invalid_member_kind")
     return name, office, kind
 
 
@@ -214,7 +210,7 @@ def add_member(*, actor: Any, association_id: int, name: str, office: str = "",
     name, office, kind = _member_fields(name, office, kind)
     if user_id is not None and not get_user_model().objects.filter(pk=user_id,
                                                                   is_active=True).exists():
-        raise _bad("user_id", _("There is no such resident."), "user_not_found")
+        raise bad_field("user_id", _("There is no such resident."), "user_not_found")
     with transaction.atomic():
         association = managed(actor, association_id, lock=True)
         try:
@@ -239,7 +235,7 @@ def update_member(*, actor: Any, association_id: int, member_id: int,
     moves down by one UPDATE). The last manager cannot stop managing or leave
     (``last_manager``). Audited."""
     if office is not None and office not in Office.values:
-        raise _bad("office", _("Unknown office."), "invalid_office")
+        raise bad_field("office", _("Unknown office."), "invalid_office")
     with transaction.atomic():
         association = managed(actor, association_id, lock=True)
         member = (AssociationMember.objects.select_for_update()
@@ -277,10 +273,10 @@ def add_certificate(*, actor: Any, association_id: int, kind: str, content: byte
                     valid_until: dt.date | None = None) -> AssociationCertificate:
     """Upload a certificate (a PDF or an image, checked by ``clean_document``). Audited."""
     if kind not in CertificateKind.values:
-        raise _bad("kind", _("Unknown kind of certificate."), "invalid_certificate_kind")
+        raise bad_field("kind", _("Unknown kind of certificate."), "invalid_certificate_kind")
     clean, ext = clean_document(content)
     if issued_on and valid_until and valid_until < issued_on:
-        raise _bad("valid_until", _("It ends before it was issued."), "invalid_date")
+        raise bad_field("valid_until", _("It ends before it was issued."), "invalid_date")
     with transaction.atomic():
         association = managed(actor, association_id, lock=True)
         cert = AssociationCertificate(association=association, kind=kind,
@@ -322,14 +318,14 @@ def create_association(*, actor: Any, region_id: int, name: str, kind: str,
         raise NotFound(_("There is no such region in your scope."), code="region_not_found")
     name = check_text(name, field="name", max_length=80)
     if any(word in name for word in ("中国", "全国", "中华")) and region.level != "province":
-        raise _bad("name", _("A local association may not be named 中国, 全国 or 中华."),
+        raise bad_field("name", _("A local association may not be named 中国, 全国 or 中华."),
                    "invalid_name")
     if kind not in AssociationKind.values:
-        raise _bad("kind", _("Unknown kind."), "invalid_kind")
+        raise bad_field("kind", _("Unknown kind."), "invalid_kind")
     if legal_status not in LegalStatus.values:
-        raise _bad("legal_status", _("Unknown legal status."), "invalid_legal_status")
+        raise bad_field("legal_status", _("Unknown legal status."), "invalid_legal_status")
     if status not in (AssociationStatus.ACTIVE, AssociationStatus.PREPARING):
-        raise _bad("status", _("Unknown status."), "invalid_status")
+        raise bad_field("status", _("Unknown status."), "invalid_status")
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -358,10 +354,10 @@ def set_status(*, actor: Any, association_id: int, status: str,
     access = access_for_user(actor)
     access.require_anywhere(Perm.ASSOCIATION_MANAGE)
     if status not in AssociationStatus.values:
-        raise _bad("status", _("Unknown status."), "invalid_status")
+        raise bad_field("status", _("Unknown status."), "invalid_status")
     reason = (reason or "").strip()[:500]
     if status in (AssociationStatus.SUSPENDED, AssociationStatus.DISSOLVED) and not reason:
-        raise _bad("reason", _("Say why."), "reason_required")
+        raise bad_field("reason", _("Say why."), "reason_required")
     now = timezone.now()
     with transaction.atomic():
         association = staff_association(access, association_id, lock=True)

@@ -51,7 +51,7 @@ from sportsman.associations.models import (
 )
 from sportsman.associations.selectors import managed_by
 from sportsman.core import audit, events
-from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sportsman.core.errors import Conflict, Forbidden, InvalidInput, NotFound, bad_field
 from sportsman.regions.access import PERMISSIONS, Access, Perm, access_for_user, own_holders
 from sportsman.regions.models import LEVEL_DEPTH, Level, Region, subtree_q
 
@@ -245,10 +245,6 @@ class TooLate(InvalidInput):
     default_message = gettext_lazy("It is too late to apply for this.")
 
 
-def _bad(field: str, message: Any, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field: [message]})
-
-
 # --- levels and clocks ---------------------------------------------------------------------------
 
 def rule_for(region: Region, kind: str) -> ReviewRule | None:
@@ -291,15 +287,15 @@ def set_rule(*, actor: Any, region_id: int, kind: str, levels: list[str],
         access.require_anywhere(Perm.APPLICATION_REVIEW)
         raise NotFound()
     if kind not in K.values:
-        raise _bad("kind", _("Unknown kind of application."), "invalid_kind")
+        raise bad_field("kind", _("Unknown kind of application."), "invalid_kind")
     allowed = (Level.COMMUNITY, Level.TOWN, Level.DISTRICT, Level.CITY)
     depths: dict[str, int] = {str(k): v for k, v in LEVEL_DEPTH.items()}
     if not levels or any(lv not in allowed for lv in levels) or len(set(levels)) != len(levels) \
             or [depths[lv] for lv in levels] != sorted((depths[lv] for lv in levels),
                                                        reverse=True):
-        raise _bad("levels", _("Levels from the lowest up, each once."), "invalid_levels")
+        raise bad_field("levels", _("Levels from the lowest up, each once."), "invalid_levels")
     if not 1 <= handle_days <= 180:
-        raise _bad("handle_days", _("Between 1 and 180 days."), "invalid_sla")
+        raise bad_field("handle_days", _("Between 1 and 180 days."), "invalid_sla")
     with transaction.atomic():
         rule, _created = ReviewRule.objects.update_or_create(
             region=region, kind=kind, defaults={"levels": ",".join(levels),
@@ -351,17 +347,17 @@ def clean_data(kind: str, raw: dict[str, Any], *, association: Association,
     from sportsman.core.wording import check_text
 
     if kind not in FIELDS:
-        raise _bad("kind", _("Unknown kind of application."), "invalid_kind")
+        raise bad_field("kind", _("Unknown kind of application."), "invalid_kind")
     specs = {f.name: f for f in FIELDS[kind]}
     unknown = set(raw) - set(specs)
     if unknown:
-        raise _bad(sorted(unknown)[0], _("Unknown field."), "unknown_field")
+        raise bad_field(sorted(unknown)[0], _("Unknown field."), "unknown_field")
     out: dict[str, Any] = {}
     for spec in FIELDS[kind]:
         value = raw.get(spec.name)
         if value in (None, ""):
             if spec.required and spec.type != "bool":
-                raise _bad(spec.name, _("This is required."), "field_required")
+                raise bad_field(spec.name, _("This is required."), "field_required")
             if spec.type == "bool":
                 out[spec.name] = False
             continue
@@ -384,20 +380,20 @@ def clean_data(kind: str, raw: dict[str, Any], *, association: Association,
                 out[spec.name] = check_text(str(value), field=spec.name,
                                             max_length=spec.max_length)
         except (TypeError, ValueError):
-            raise _bad(spec.name, _("This value is not valid."), "invalid_field") from None
+            raise bad_field(spec.name, _("This value is not valid."), "invalid_field") from None
     if kind in (K.PREPARATION, K.REGISTRATION):
         individual, unit = out["individual_members"], out["unit_members"]
         if not (individual >= 50 or unit >= 30 or (individual and unit
                                                      and individual + unit >= 50)):
-            raise _bad("individual_members", _("At least 50 individual or 30 unit members."),
+            raise bad_field("individual_members", _("At least 50 individual or 30 unit members."),
                        "too_few_members")
         if kind == K.REGISTRATION and len(out["credit_code"]) != 18:
-            raise _bad("credit_code", _("Eighteen characters."), "invalid_field")
+            raise bad_field("credit_code", _("Eighteen characters."), "invalid_field")
     if kind == K.PREPARATION and any(w in out["proposed_name"] for w in ("中国", "全国", "中华")):
-        raise _bad("proposed_name", _("A local association may not be named 中国, 全国 or "
+        raise bad_field("proposed_name", _("A local association may not be named 中国, 全国 or "
                                       "中华."), "invalid_name")
     if kind == K.ANNUAL_REPORT and out["year"] >= today.year:
-        raise _bad("year", _("Report on a year that is over."), "year_not_over")
+        raise bad_field("year", _("Report on a year that is over."), "year_not_over")
     if kind == K.HIGH_RISK_PERMIT:
         starts = dt.date.fromisoformat(out["starts_on"])
         if starts < today + dt.timedelta(days=HIGH_RISK_LEAD_DAYS):
@@ -409,7 +405,7 @@ def clean_data(kind: str, raw: dict[str, Any], *, association: Association,
 
         if not Event.objects.filter(pk=out["event_id"], organiser_kind="association",
                                     organiser_id=association.pk).exists():
-            raise _bad("event_id", _("Choose an event your association organises."),
+            raise bad_field("event_id", _("Choose an event your association organises."),
                        "event_not_organised")
     return out
 
@@ -505,7 +501,7 @@ def create_application(*, actor: Any, association_id: int, kind: str,
     suspended association may not apply (``association_not_active``), nor one preparing for
     anything but registration. Audited."""
     if kind not in K.values:
-        raise _bad("kind", _("Unknown kind of application."), "invalid_kind")
+        raise bad_field("kind", _("Unknown kind of application."), "invalid_kind")
     now = timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
@@ -577,10 +573,10 @@ def attach_document(*, actor: Any, application_id: int, requirement: str, conten
         if app.status not in (S.DRAFT, S.RETURNED):
             raise TransitionNotAllowed()
         if requirement not in {d.key for d in DOCUMENTS[app.kind]}:
-            raise _bad("requirement", _("Not a document this application needs."),
+            raise bad_field("requirement", _("Not a document this application needs."),
                        "invalid_requirement")
         if app.documents.count() >= MAX_DOCUMENTS:
-            raise _bad("file", _("At most twenty documents."), "too_many_documents")
+            raise bad_field("file", _("At most twenty documents."), "too_many_documents")
         doc = ApplicationDocument(application=app, requirement=requirement,
                                   name=(name or "").strip()[:120] or f"{requirement}.{ext}",
                                   file_type=ext, size=len(clean), uploaded_by=actor,
@@ -625,12 +621,12 @@ def transition_application(*, actor: Any, application_id: int, action: str, note
     ``application_transition_not_allowed``. Timeline step, audit entry; the applicant is told,
     and the next level's staff when it moves on."""
     if action not in {a for _s, a in TRANSITIONS}:
-        raise _bad("action", _("Unknown step."), "invalid_action")
+        raise bad_field("action", _("Unknown step."), "invalid_action")
     note = (note or "").strip()
     if len(note) > 500:
-        raise _bad("note", _("At most 500 characters."), "invalid")
+        raise bad_field("note", _("At most 500 characters."), "invalid")
     if action in (A.RETURN, A.REJECT) and not note:
-        raise _bad("note", _("Say why."), "reason_required")
+        raise bad_field("note", _("Say why."), "reason_required")
     now = timezone.now()
     access = access_for_user(actor)
     with transaction.atomic():
@@ -693,7 +689,7 @@ def transition_application(*, actor: Any, application_id: int, action: str, note
                 told_next = nxt
             else:
                 if app.kind == K.ANNUAL_REPORT and result not in InspectionResult.values:
-                    raise _bad("result", _("Record the inspection result."),
+                    raise bad_field("result", _("Record the inspection result."),
                                "result_required")
                 changes.update(status=S.APPROVED, decided_at=now, reviewing_region_id=None,
                                decided_on_time=app.due_at is None or now <= app.due_at,
@@ -818,9 +814,9 @@ def open_season(*, actor: Any, region_id: int, year: int, due_on: dt.date) -> In
         raise NotFound()
     today = timezone.localdate()
     if not 2000 <= year < today.year:
-        raise _bad("year", _("Report on a year that is over."), "year_not_over")
+        raise bad_field("year", _("Report on a year that is over."), "year_not_over")
     if due_on <= dt.date(year, 12, 31) or due_on > dt.date(year + 1, 12, 31):
-        raise _bad("due_on", _("A day in the year after."), "invalid_due_date")
+        raise bad_field("due_on", _("A day in the year after."), "invalid_due_date")
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -50,6 +50,11 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+def bad_field(field: str, message: Any, code: str = "invalid") -> InvalidInput:
+    """The refusal of one field's value: its message is the request's and the field's."""
+    return InvalidInput(message, code=code, fields={field: [message]})
+
+
 class NotAuthenticated(DomainError):
     status = 401
     code = "not_authenticated"

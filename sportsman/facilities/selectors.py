@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from sportsman.core.errors import InvalidInput, NotFound
+from sportsman.core.errors import NotFound, bad_field
 from sportsman.core.models import Sport
 from sportsman.facilities import geo, hours, search_misses
 from sportsman.facilities.models import (
@@ -83,10 +83,6 @@ class SearchPage:
     radius_m: float | None = None
 
 
-def _bad(field_name: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid", fields={field_name: [message]})
-
-
 def _encode(payload: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
@@ -99,7 +95,7 @@ def _decode(cursor: str) -> list[Any]:
             raise ValueError("not a list")
         return payload
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise _bad("cursor", _("The cursor is not valid.")) from exc
+        raise bad_field("cursor", _("The cursor is not valid.")) from exc
 
 
 def community_centroid(community: Region) -> tuple[float, float] | None:
@@ -172,15 +168,15 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     statement from the stored intervals (``hours.open_at_sql``): five statements for a page
     near a point in a dense area, whatever its size."""
     if (lat is None) != (lng is None):
-        raise _bad("lng" if lng is None else "lat", _("Give both latitude and longitude."))
+        raise bad_field("lng" if lng is None else "lat", _("Give both latitude and longitude."))
     if lat is not None and not -90 <= lat <= 90:
-        raise _bad("lat", _("Latitude must be between -90 and 90."))
+        raise bad_field("lat", _("Latitude must be between -90 and 90."))
     if lng is not None and not -180 <= lng <= 180:
-        raise _bad("lng", _("Longitude must be between -180 and 180."))
+        raise bad_field("lng", _("Longitude must be between -180 and 180."))
     if radius_m is not None and not 0 < radius_m <= MAX_RADIUS_M:
-        raise _bad("radius_m", _("The radius must be between 1 m and 50 km."))
+        raise bad_field("radius_m", _("The radius must be between 1 m and 50 km."))
     if not 1 <= limit <= MAX_LIMIT:
-        raise _bad("limit", _("The limit must be between 1 and 100."))
+        raise bad_field("limit", _("The limit must be between 1 and 100."))
     now = now or timezone.now()
 
     where: list[str] = []
@@ -188,14 +184,14 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     sport_id: int | None = None
     if category:
         if category not in Category.values:
-            raise _bad("category", _("Unknown category."))
+            raise bad_field("category", _("Unknown category."))
         where.append("f.category = %s")
         params.append(category)
     if sport:
         sport_id = (_sport_catalogue()["by_slug"].get(sport)
                     or _sport_catalogue(fresh=True)["by_slug"].get(sport))
         if sport_id is None:
-            raise _bad("sport", _("Unknown sport."))
+            raise bad_field("sport", _("Unknown sport."))
         where.append(f"EXISTS (SELECT 1 FROM {_SPORTS_TABLE} s"  # noqa: S608 (our tables; values are parameters)
                      " WHERE s.facility_id = f.id AND s.sport_id = %s)")
         params.append(sport_id)
@@ -204,7 +200,7 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
         params.append(free)
     if crowd:
         if crowd not in CROWD_SQL:
-            raise _bad("crowd", _("Unknown crowd level."))
+            raise bad_field("crowd", _("Unknown crowd level."))
         where.append(CROWD_SQL[crowd])
     if q:
         # the ORM's icontains, spelt out: the same cast, operator and escaping on each database
@@ -227,7 +223,7 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
             payload = _decode(cursor)
             if len(payload) != 2 or not isinstance(payload[0], str) \
                     or not isinstance(payload[1], int):
-                raise _bad("cursor", _("The cursor is not valid."))
+                raise bad_field("cursor", _("The cursor is not valid."))
             where.append("(f.name > %s OR (f.name = %s AND f.id > %s))")
             params += [payload[0], payload[0], payload[1]]
         condition = " WHERE " + " AND ".join(where) if where else ""
@@ -243,7 +239,7 @@ def search_facilities(*, lat: float | None = None, lng: float | None = None,
     if cursor:
         payload = _decode(cursor)
         if len(payload) != 2 or not all(isinstance(v, int | float) for v in payload):
-            raise _bad("cursor", _("The cursor is not valid."))
+            raise bad_field("cursor", _("The cursor is not valid."))
         after = (float(payload[0]), int(payload[1]))
     # Rings: measure within a small radius first and widen only while it holds less than a
     # page. In a dense city the first ring is enough, so a 50 km search does not measure the

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from sportsman.core import audit, events
 from sportsman.core.db import aware
 from sportsman.core.db import transition as db_transition
-from sportsman.core.errors import Conflict, InvalidInput, NotFound
+from sportsman.core.errors import Conflict, NotFound, bad_field
 from sportsman.core.schemas import iso
 from sportsman.core.throttle import Limit, refuse_over
 from sportsman.core.uploads import clean_photo
@@ -116,10 +116,6 @@ class NotYourReport(NotFound):
     default_message = gettext_lazy("There is no such report.")
 
 
-def _bad(field: str, message: Any, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field: [message]})
-
-
 # --- routing -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -157,13 +153,13 @@ def set_rule(*, actor: Any, region_id: int, category: str, handler: str, accept_
         access.require_anywhere(Perm.REPORT_RULES)
         raise NotFound()
     if category not in Category.values:
-        raise _bad("category", _("Unknown category."), "invalid_category")
+        raise bad_field("category", _("Unknown category."), "invalid_category")
     if handler not in Handler.values:
-        raise _bad("handler", _("Unknown handler."), "invalid_handler")
+        raise bad_field("handler", _("Unknown handler."), "invalid_handler")
     if not 1 <= accept_hours <= 720:
-        raise _bad("accept_hours", _("Between 1 and 720 hours."), "invalid_sla")
+        raise bad_field("accept_hours", _("Between 1 and 720 hours."), "invalid_sla")
     if not 1 <= resolve_days <= 180:
-        raise _bad("resolve_days", _("Between 1 and 180 days."), "invalid_sla")
+        raise bad_field("resolve_days", _("Between 1 and 180 days."), "invalid_sla")
     with transaction.atomic():
         rule, _created = RoutingRule.objects.update_or_create(
             region=region, category=category,
@@ -219,16 +215,16 @@ def _place(facility_id: int | None, lat: float | None, lng: float | None) -> \
     if facility_id is not None:
         facility = Facility.objects.select_related("region").filter(pk=facility_id).first()
         if facility is None:
-            raise _bad("facility_id", _("There is no such facility."), "facility_not_found")
+            raise bad_field("facility_id", _("There is no such facility."), "facility_not_found")
         return facility.region, facility, facility.lat, facility.lng
     if lat is None or lng is None:
-        raise _bad("location", _("Pin the place on the map or choose a facility."),
+        raise bad_field("location", _("Pin the place on the map or choose a facility."),
                    "location_required")
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise _bad("location", _("The position is not on the map."), "invalid_location")
+        raise bad_field("location", _("The position is not on the map."), "invalid_location")
     community = nearest_community(lat, lng)
     if community is None:
-        raise _bad("location", _("The place is outside the city's communities."),
+        raise bad_field("location", _("The place is outside the city's communities."),
                    "location_outside")
     return community, None, lat, lng
 
@@ -255,12 +251,12 @@ def submit(*, actor: Any, category: str, description: str, photos: list[bytes] |
     photos = photos or []
     acting = proxy.acting(actor, for_user_id) if open311_client is None else None
     if category not in Category.values:
-        raise _bad("category", _("Choose what kind of problem it is."), "invalid_category")
+        raise bad_field("category", _("Choose what kind of problem it is."), "invalid_category")
     description = check_text(description, field="description", max_length=1000)
     if len(photos) > MAX_PHOTOS:
-        raise _bad("photos", _("At most nine photos a report."), "too_many_photos")
+        raise bad_field("photos", _("At most nine photos a report."), "too_many_photos")
     if len(photos) < min_photos:
-        raise _bad("photos", _("Add at least one photo of the problem."), "photo_required")
+        raise bad_field("photos", _("Add at least one photo of the problem."), "photo_required")
     if share_location and lat is None and lng is None and facility_id is None and photos:
         found = exif_location(photos[0])
         if found is not None:
@@ -316,7 +312,7 @@ def from_post(*, actor: Any, post_id: int, category: str, request: Any = None) -
             raise posts.AlreadyTurned()
         centre = community_centroid(post.region)
         if centre is None:
-            raise _bad("location", _("The community has no place to put the report at."),
+            raise bad_field("location", _("The community has no place to put the report at."),
                        "location_outside")
         report = submit(actor=post.author, category=category, description=post.text[:1000],
                         lat=centre[0], lng=centre[1], address=post.region.name, min_photos=0)
@@ -592,12 +588,12 @@ def transition(*, actor: Any, report_id: int, to: str, note: str = "",
     access = access_for_user(actor)
     access.require_anywhere(Perm.REPORT_HANDLE)
     if to not in STAFF_STEPS:
-        raise _bad("to", _("Unknown status."), "invalid_status")
+        raise bad_field("to", _("Unknown status."), "invalid_status")
     note = (note or "").strip()
     if to == S.REJECTED and not note:
-        raise _bad("note", _("Say why the report is rejected."), "reason_required")
+        raise bad_field("note", _("Say why the report is rejected."), "reason_required")
     if len(note) > 500:
-        raise _bad("note", _("At most 500 characters."))
+        raise bad_field("note", _("At most 500 characters."))
     jpegs = [clean_photo(p, field="photos") for p in (photos or [])[:MAX_PHOTOS]]
     now = timezone.now()
     with transaction.atomic():
@@ -640,7 +636,7 @@ def merge(*, actor: Any, report_id: int, into_id: int) -> Report:
     access = access_for_user(actor)
     access.require_anywhere(Perm.REPORT_HANDLE)
     if report_id == into_id:
-        raise _bad("into_id", _("A report cannot be merged into itself."), "merge_self")
+        raise bad_field("into_id", _("A report cannot be merged into itself."), "merge_self")
     now = timezone.now()
     with transaction.atomic():
         first, second = sorted((report_id, into_id))
@@ -724,7 +720,7 @@ def reopen(*, actor: Any, report_id: int, reason: str) -> Report:
 def rate(*, actor: Any, report_id: int, rating: int, comment: str = "") -> Report:
     """The reporter rates the handling (1–5) once the report is resolved or closed; once."""
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise _bad("rating", _("Rate from 1 to 5."), "invalid_rating")
+        raise bad_field("rating", _("Rate from 1 to 5."), "invalid_rating")
     comment = check_text(comment, field="comment", max_length=500, required=False)
     with transaction.atomic():
         report = _own(actor, report_id)

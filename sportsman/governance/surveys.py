@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from sportsman.core import audit
 from sportsman.core.db import transition
-from sportsman.core.errors import Conflict, InvalidInput, NotFound
+from sportsman.core.errors import Conflict, InvalidInput, NotFound, bad_field
 from sportsman.core.models import Sport
 from sportsman.core.wording import check_text, contains_sensitive
 from sportsman.governance import proxy
@@ -112,7 +112,7 @@ class QuestionSpec:
 
 
 def _bad(index: int, code: str, message: Any) -> InvalidInput:
-    return InvalidInput(message, code=code, fields={f"questions[{index}]": [message]})
+    return bad_field(f"questions[{index}]", message, code)
 
 
 def _labels(values: Iterable[str], *, index: int, what: str, low: int, high: int) -> list[str]:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit
-from sportsman.core.errors import Conflict, InvalidInput
+from sportsman.core.errors import Conflict, InvalidInput, bad_field
 from sportsman.core.events import publish
 from sportsman.instructors.booking import (
     GuidanceBookingNotFound,
@@ -64,10 +64,6 @@ class NotAttended(InvalidInput):
     default_message = _("Only residents who came to the session can rate it.")
 
 
-def _bad(field_name: str, message: Any, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field_name: [message]})
-
-
 def record_session(*, actor: Any, session_id: int, content: str, attended: Sequence[int],
                    notes: str = "", photos: Sequence[bytes] = (), request: Any = None,
                    now: dt.datetime | None = None) -> SessionRecord:
@@ -85,14 +81,14 @@ def record_session(*, actor: Any, session_id: int, content: str, attended: Seque
     if session.starts_at > now:
         raise NotStarted()
     if not content.strip():
-        raise _bad("content", _("Write what was taught."))
+        raise bad_field("content", _("Write what was taught."))
     if len(photos) > MAX_PHOTOS:
-        raise _bad("photos", _("At most 6 photos."), code="too_many_photos")
+        raise bad_field("photos", _("At most 6 photos."), code="too_many_photos")
     booked = set(GuidanceBooking.objects.filter(session=session, status=BookingState.BOOKED)
                  .values_list("user_id", flat=True))
     came = list(dict.fromkeys(int(u) for u in attended))
     if set(came) - booked:
-        raise _bad("attended", _("Only residents booked on the session can attend it."),
+        raise bad_field("attended", _("Only residents booked on the session can attend it."),
                    code="not_booked")
     cleaned = [clean_photo(p, field="photos") for p in photos]
     minutes = session.minutes
@@ -132,7 +128,7 @@ def rate(*, actor: Any, booking_id: int, stars: int,
     UPDATE on an empty rating). The instructor's rating sum and count move by one UPDATE."""
     now = now or timezone.now()
     if not 1 <= stars <= 5:
-        raise _bad("stars", _("Give 1 to 5 stars."))
+        raise bad_field("stars", _("Give 1 to 5 stars."))
     found = (GuidanceBooking.objects.select_related("session")
              .filter(pk=booking_id, user_id=actor.pk).first() if 0 < booking_id < 2**63
              else None)

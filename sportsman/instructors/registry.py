@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core import audit
-from sportsman.core.errors import Conflict, InvalidInput, NotFound
+from sportsman.core.errors import Conflict, NotFound, bad_field
 from sportsman.core.models import Sport
 from sportsman.instructors.models import (
     AvailabilityException,
@@ -77,10 +77,6 @@ class CertificateTaken(Conflict):
     default_message = _("This certificate number is already registered.")
 
 
-def _bad(field_name: str, message: Any, code: str = "invalid") -> InvalidInput:
-    return InvalidInput(message, code=code, fields={field_name: [message]})
-
-
 # --- reads used by the writes -------------------------------------------------------------------
 
 
@@ -118,23 +114,23 @@ def in_scope(access: Access, instructor_id: int) -> Instructor:
 def _sports(slugs: Iterable[str]) -> list[Sport]:
     wanted = list(dict.fromkeys(s for s in slugs if s))
     if len(wanted) > MAX_SPORTS:
-        raise _bad("sports", _("At most 8 sports."))
+        raise bad_field("sports", _("At most 8 sports."))
     found = list(Sport.objects.filter(slug__in=wanted))
     if len(found) != len(wanted):
-        raise _bad("sports", _("Unknown sport."))
+        raise bad_field("sports", _("Unknown sport."))
     return found
 
 
 def _level(value: str) -> str:
     if value not in InstructorLevel.values:
-        raise _bad("level", _("Unknown level."))
+        raise bad_field("level", _("Unknown level."))
     return value
 
 
 def _region(access: Access, region_id: int) -> Region:
     region = Region.objects.filter(pk=region_id).first() if 0 < region_id < 2**63 else None
     if region is None:
-        raise _bad("region_id", _("Unknown region."), code="region_not_found")
+        raise bad_field("region_id", _("Unknown region."), code="region_not_found")
     access.require(Perm.INSTRUCTOR_MANAGE, region)
     return region
 
@@ -153,12 +149,12 @@ def register_instructor(*, access: Access, user_id: int, name: str, level: str,
     region = _region(access, region_id)
     level = _level(level)
     if not name.strip():
-        raise _bad("name", _("Give the name."))
+        raise bad_field("name", _("Give the name."))
     if not certificate_number.strip():
-        raise _bad("certificate_number", _("Give the certificate number."))
+        raise bad_field("certificate_number", _("Give the certificate number."))
     person = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if person is None:
-        raise _bad("user_id", _("Unknown person."), code="user_not_found")
+        raise bad_field("user_id", _("Unknown person."), code="user_not_found")
     chosen = _sports(sports)
     if Instructor.objects.filter(user_id=user_id).exists():
         raise AlreadyInstructor()
@@ -254,16 +250,16 @@ def confirm_registration(*, access: Access, instructor_id: int, year: int, org: 
     found = in_scope(access, instructor_id)
     today = today or timezone.localdate()
     if not 1990 <= year <= today.year:
-        raise _bad("year", _("The year must not lie in the future."))
+        raise bad_field("year", _("The year must not lie in the future."))
     if not org.strip():
-        raise _bad("org", _("Give the organisation."))
+        raise bad_field("org", _("Give the organisation."))
     if not 0 <= service_count <= 10_000:
-        raise _bad("service_count", _("The count must be between 0 and 10,000."))
+        raise bad_field("service_count", _("The count must be between 0 and 10,000."))
     if association_id is not None:
         from sportsman.associations.models import Association
 
         if not Association.objects.filter(pk=association_id).exists():
-            raise _bad("association_id", _("Unknown association."))
+            raise bad_field("association_id", _("Unknown association."))
     with transaction.atomic():
         made, _created = WorkRegistration.objects.update_or_create(
             instructor=found, year=year,
@@ -296,14 +292,14 @@ def update_profile(*, actor: Any, bio: str | None = None, sports: Sequence[str] 
         changes.append("accepts_bookings")
     if max_group_size is not None:
         if not 1 <= max_group_size <= 30:
-            raise _bad("max_group_size", _("A group is 1 to 30 people."))
+            raise bad_field("max_group_size", _("A group is 1 to 30 people."))
         found.max_group_size = max_group_size
         changes.append("max_group_size")
     if (lat is None) != (lng is None):
-        raise _bad("lat", _("Give both latitude and longitude."))
+        raise bad_field("lat", _("Give both latitude and longitude."))
     if lat is not None and lng is not None:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise _bad("lat", _("Not a place on Earth."))
+            raise bad_field("lat", _("Not a place on Earth."))
         found.lat, found.lng = lat, lng
         changes += ["lat", "lng"]
     cleaned = clean_photo(photo, field="photo") if photo is not None else None
@@ -332,18 +328,18 @@ def set_weekly(*, actor: Any, windows: Sequence[WindowIn]) -> list[AvailabilityW
     windows of one day not overlapping). Sessions already booked are kept."""
     found = instructor_of(actor)
     if len(windows) > MAX_WINDOWS:
-        raise _bad("windows", _("At most 28 windows a week."))
+        raise bad_field("windows", _("At most 28 windows a week."))
     by_day: dict[int, list[WindowIn]] = {}
     for w in windows:
         if not 0 <= w.weekday <= 6:
-            raise _bad("windows", _("A weekday is 0 (Monday) to 6 (Sunday)."))
+            raise bad_field("windows", _("A weekday is 0 (Monday) to 6 (Sunday)."))
         if w.ends <= w.starts:
-            raise _bad("windows", _("A window must end after it starts."))
+            raise bad_field("windows", _("A window must end after it starts."))
         by_day.setdefault(w.weekday, []).append(w)
     for day in by_day.values():
         day.sort(key=lambda w: w.starts)
         if any(a.ends > b.starts for a, b in itertools.pairwise(day)):
-            raise _bad("windows", _("Windows of one day must not overlap."),
+            raise bad_field("windows", _("Windows of one day must not overlap."),
                        code="windows_overlap")
     with transaction.atomic():
         AvailabilityWindow.objects.filter(instructor=found).delete()
@@ -359,13 +355,13 @@ def add_exception(*, actor: Any, date: dt.date, starts: dt.time | None = None,
     found = instructor_of(actor)
     today = today or timezone.localdate()
     if date < today:
-        raise _bad("date", _("The date has passed."))
+        raise bad_field("date", _("The date has passed."))
     if (starts is None) != (ends is None):
-        raise _bad("starts", _("Give both times, or neither for the whole day."))
+        raise bad_field("starts", _("Give both times, or neither for the whole day."))
     if starts is not None and ends is not None and ends <= starts:
-        raise _bad("ends", _("A window must end after it starts."))
+        raise bad_field("ends", _("A window must end after it starts."))
     if is_available and starts is None:
-        raise _bad("starts", _("An extra window needs its times."))
+        raise bad_field("starts", _("An extra window needs its times."))
     return AvailabilityException.objects.create(instructor=found, date=date, starts=starts,
                                                 ends=ends, is_available=is_available,
                                                 note=note[:100])

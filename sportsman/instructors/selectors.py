@@ -24,7 +24,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sportsman.core.db import subtree_sql
-from sportsman.core.errors import InvalidInput
+from sportsman.core.errors import bad_field
 from sportsman.core.models import Sport
 from sportsman.instructors.models import (
     BookingState,
@@ -44,10 +44,6 @@ MAX_RADIUS_M = 50_000.0
 _TABLE = Instructor._meta.db_table
 _SPORTS = Instructor.sports.through._meta.db_table
 _REGIONS = Region._meta.db_table
-
-
-def _bad(field_name: str, message: Any) -> InvalidInput:
-    return InvalidInput(message, code="invalid", fields={field_name: [message]})
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
@@ -86,7 +82,7 @@ def _decode(cursor: str) -> list[Any]:
             raise ValueError("not a list of ids and distances")
         return payload
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise _bad("cursor", _("The cursor is not valid.")) from exc
+        raise bad_field("cursor", _("The cursor is not valid.")) from exc
 
 
 def _distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -126,26 +122,26 @@ def search_instructors(*, sport: str | None = None, level: str | None = None,
     10 km, at most 50 km): nearest first, each with ``distance_m``; otherwise by registration
     (id). Keyset pagination: pass ``next_cursor`` back. Raises InvalidInput naming the field."""
     if (lat is None) != (lng is None):
-        raise _bad("lng" if lng is None else "lat", _("Give both latitude and longitude."))
+        raise bad_field("lng" if lng is None else "lat", _("Give both latitude and longitude."))
     if lat is not None and lng is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise _bad("lat", _("Not a place on Earth."))
+        raise bad_field("lat", _("Not a place on Earth."))
     if radius_m is not None and not 0 < radius_m <= MAX_RADIUS_M:
-        raise _bad("radius_m", _("The radius must be between 1 m and 50 km."))
+        raise bad_field("radius_m", _("The radius must be between 1 m and 50 km."))
     if not 1 <= limit <= MAX_LIMIT:
-        raise _bad("limit", _("The limit must be between 1 and 100."))
+        raise bad_field("limit", _("The limit must be between 1 and 100."))
     where = ["i.status = %s"]
     params: list[Any] = [InstructorStatus.ACTIVE.value]
     if sport:
         sport_id = (_catalogue()["by_slug"].get(sport)
                     or _catalogue(fresh=True)["by_slug"].get(sport))
         if sport_id is None:
-            raise _bad("sport", _("Unknown sport."))
+            raise bad_field("sport", _("Unknown sport."))
         where.append(f"EXISTS (SELECT 1 FROM {_SPORTS} s"  # noqa: S608 (our tables; values are parameters)
                      " WHERE s.instructor_id = i.id AND s.sport_id = %s)")
         params.append(sport_id)
     if level:
         if level not in InstructorLevel.values:
-            raise _bad("level", _("Unknown level."))
+            raise bad_field("level", _("Unknown level."))
         where.append("i.level = %s")
         params.append(level)
     if region is not None:
@@ -154,14 +150,14 @@ def search_instructors(*, sport: str | None = None, level: str | None = None,
         params += args
     if min_rating is not None:
         if not 1 <= min_rating <= 5:
-            raise _bad("min_rating", _("A rating is 1 to 5."))
+            raise bad_field("min_rating", _("A rating is 1 to 5."))
         where.append("i.rating_count > 0 AND i.rating_sum >= %s * i.rating_count")
         params.append(min_rating)
     if lat is None or lng is None:
         if cursor:
             payload = _decode(cursor)
             if len(payload) != 1:
-                raise _bad("cursor", _("The cursor is not valid."))
+                raise bad_field("cursor", _("The cursor is not valid."))
             where.append("i.id > %s")
             params.append(int(payload[0]))
         rows = _fetch(f"SELECT {COLUMNS} FROM {_TABLE} i WHERE {' AND '.join(where)}"  # noqa: S608
@@ -174,7 +170,7 @@ def search_instructors(*, sport: str | None = None, level: str | None = None,
     if cursor:
         payload = _decode(cursor)
         if len(payload) != 2:
-            raise _bad("cursor", _("The cursor is not valid."))
+            raise bad_field("cursor", _("The cursor is not valid."))
         after = (float(payload[0]), int(payload[1]))
     d_lat = radius / 111_320.0
     d_lng = radius / (111_320.0 * max(math.cos(math.radians(lat)), 0.01))
