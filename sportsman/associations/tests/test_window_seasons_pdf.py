@@ -96,3 +96,24 @@ def test_the_decision_document_carries_the_chinese_text(tree):
     assert set(assoc.name) <= text
     assert set("年度检查准予基本合格") <= text
     assert set(app.receipt_no) | set(day) <= text
+
+
+@pytest.mark.parametrize(("clock", "opens"), [
+    (dt.datetime(2026, 12, 31, 23, 30, tzinfo=LOCAL), False),  # the year is not over locally
+    (dt.datetime(2027, 1, 1, 0, 30, tzinfo=LOCAL), True),  # over locally, not yet in UTC
+])
+def test_a_season_opens_when_the_year_is_over_in_local_time(tree, clock, opens):
+    make_association(tree)
+    with time_machine.travel(clock, tick=False):
+        if not opens:
+            assert _code(lambda: window.open_season(
+                actor=tree.town_admin, region_id=tree.t1.pk, year=2026,
+                due_on=dt.date(2027, 3, 31))) == "year_not_over"
+            assert not InspectionSeason.objects.exists()
+            return
+        season = window.open_season(actor=tree.town_admin, region_id=tree.t1.pk, year=2026,
+                                    due_on=dt.date(2027, 3, 31))
+        assert window.annual_due(tree.k2, 2026) == season.due_on
+        assert window.notify_season_now(season.pk) == 1
+        rows = window.season_rows(season)
+        assert [r["overdue"] for r in rows] == [False]
