@@ -19,12 +19,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sportsman.core import audit, crypto
-from sportsman.core.errors import BadFile, InvalidInput, NotFound, RowProblem
+from sportsman.core.errors import BadFile, Conflict, InvalidInput, NotFound, RowProblem
 from sportsman.facilities.imports import read_table
 from sportsman.fitness import scoring
 from sportsman.fitness.models import Edition, FitnessTest, ItemResult, TestStation
@@ -319,7 +319,6 @@ def import_tests(*, access: Access, station_id: int, edition: str, content: byte
     if problems:
         raise FitnessFileError(problems)
     is_demo = scoring.table(edition).is_demonstration
-    report = ImportReport(rows=len(rows))
     User = get_user_model()
     phones = {crypto.keyed_hash(r.phone) for r in rows if r.phone}
     users = dict(User.objects.filter(phone_hash__in=phones, is_active=True)
@@ -327,6 +326,17 @@ def import_tests(*, access: Access, station_id: int, edition: str, content: byte
     known_users = dict(FitnessTest.objects.filter(
         person_key__in={r.person_key for r in rows}, user__isnull=False)
         .values_list("person_key", "user_id"))
+    try:
+        return _load(access, station, edition, rows, is_demo, users, known_users, request)
+    except IntegrityError:
+        # Another import of the same rows committed first: nothing of this one was written.
+        raise Conflict(_("Another import of these rows ran at the same time; import again."),
+                       code="import_conflict") from None
+
+
+def _load(access: Access, station: TestStation, edition: str, rows: list[Row], is_demo: bool,
+          users: dict[str, int], known_users: dict[str, int], request: Any) -> ImportReport:
+    report = ImportReport(rows=len(rows))
     with transaction.atomic():
         existing = {(t.person_key, t.tested_on): t for t in FitnessTest.objects
                     .filter(station=station, person_key__in={r.person_key for r in rows})

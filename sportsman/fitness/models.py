@@ -92,6 +92,9 @@ class FitnessTest(TimeStampedModel):
                    models.Index(fields=["user", "tested_on"]),
                    models.Index(fields=["person_key"])]
 
+    def __str__(self) -> str:
+        return f"{self.station_id}:{self.tested_on}"
+
     @property
     def is_passing(self) -> bool:
         return self.grade in PASSING
@@ -110,3 +113,6 @@ class ItemResult(models.Model):
         ordering = ["test", "item"]
         constraints = [models.UniqueConstraint(fields=["test", "item"],
                                                name="fitness_item_once_per_test")]
+
+    def __str__(self) -> str:
+        return f"{self.item}={self.value}"

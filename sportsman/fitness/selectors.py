@@ -61,3 +61,26 @@ def trends(tests: list[FitnessTest]) -> dict[str, Any]:
         "items": [{"item": k, "label": str(scoring.ITEMS[k][0]), "points": v}
                   for k, v in sorted(per_item.items())],
     }
+
+
+def page_after(qs: QuerySet[FitnessTest], *, cursor: str | None,
+               limit: int) -> tuple[list[FitnessTest], str | None]:
+    """One page of ``tests_for`` after ``cursor`` ("<tested_on>.<id>" of the last row seen) and
+    the next page's cursor (None on the last page). An unreadable cursor starts over."""
+    import datetime as dt
+
+    from django.db.models import Q
+
+    if cursor:
+        day_text, _sep, pk_text = cursor.partition(".")
+        try:
+            day, pk = dt.date.fromisoformat(day_text), int(pk_text)
+        except ValueError:
+            day, pk = None, 0
+        if day is not None:
+            qs = qs.filter(Q(tested_on__lt=day) | Q(tested_on=day, id__lt=pk))
+    rows = list(qs[: limit + 1])
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        return rows[:limit], f"{last.tested_on.isoformat()}.{last.pk}"
+    return rows, None
