@@ -249,7 +249,7 @@ def validate(table: list[list[str]], *, edition: str) -> tuple[list[Row], list[P
                 age = int(cell("age"))
             else:
                 bad("age", "bad_number", _("Write the age in whole years."))
-        elif tested_on is not None and not cell("birth_date"):
+        elif tested_on is not None and not cell("birth_date") and not id_number:
             bad("birth_date", "required", _("Give the birth date, the age or a valid ID number."))
         values: dict[str, Decimal] = {}
         for key in ITEM_COLUMNS:

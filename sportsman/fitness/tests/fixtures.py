@@ -35,9 +35,9 @@ test_day.__test__ = False  # type: ignore[attr-defined]
 def row(*, name: str = "张三", age: int = 30, male: bool = True, phone: str = "",
         serial: int = 1, day: dt.date | None = None, **items: Any) -> list[Any]:
     """One person's row: a man of 30 (by default) with every 2003 adult item, good values."""
+    # born on 1 January: ``age`` on the default test day, whatever day the row is for
+    birth = dt.date(test_day().year - age, 1, 1)
     day = day or test_day()
-    birth = dt.date(day.year - age, 1, 1) if (day.month, day.day) >= (1, 1) else None
-    assert birth is not None
     values = {"身高(cm)": 172, "体重(kg)": 66, "肺活量": 4000, "台阶指数": 55, "握力": 45,
               "俯卧撑": 20 if male else "", "1分钟仰卧起坐": "" if male else 25, "纵跳": 35,
               "坐位体前屈": 9, "选择反应时": 0.5, "闭眼单脚站立": 20}
