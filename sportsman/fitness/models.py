@@ -38,6 +38,8 @@ class TestStation(TimeStampedModel):
     a region: its staff import what it exports. ``code`` is the station's own number as its
     files and the provincial system know it. A station housed in a facility may point at it."""
 
+    __test__ = False  # not a pytest class, despite the name
+
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=80)
     code = models.CharField(max_length=40, unique=True)
