@@ -195,5 +195,10 @@ def _register_routers() -> None:
 
     api.add_router("/", interfaces_router)
 
+    # --- physical fitness tests ---
+    from sportsman.fitness.api import router as fitness_router
+
+    api.add_router("/", fitness_router)
+
 
 _register_routers()

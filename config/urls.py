@@ -52,5 +52,7 @@ urlpatterns = [
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("for-you/", include("sportsman.recommend.urls")),
     path("console/interfaces/", include("sportsman.interfaces.urls")),
+    path("console/fitness/", include("sportsman.fitness.urls_console")),
+    path("fitness/", include("sportsman.fitness.urls")),
     path("", include("sportsman.core.urls")),
 ]

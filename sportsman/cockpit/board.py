@@ -48,6 +48,7 @@ DOMAINS = {
     "instructors": gettext_lazy("Social sports instructors"),
     "associations": gettext_lazy("Sports associations"),
     "governance": gettext_lazy("Reports and surveys"),
+    "fitness": gettext_lazy("Physical fitness"),
 }
 
 RATIO = "ratio"

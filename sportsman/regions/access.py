@@ -73,6 +73,8 @@ class Perm(StrEnum):
     VIDEO_MANAGE = "instructors.videos"
     # --- open interfaces (interfaces app, docs/interfaces.md) ---
     WEBHOOK_MANAGE = "interfaces.webhooks"
+    # --- physical fitness tests (fitness app, docs/fitness.md) ---
+    FITNESS_MANAGE = "fitness.manage"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -165,6 +167,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # city, a community platform on its community): register, edit, rotate the secret,
     # disable, read the delivery log, replay. A subscriber hears only of its subtree.
     Perm.WEBHOOK_MANAGE: _ADMINS,
+    # --- physical fitness tests (国民体质监测) ---
+    # Test stations of a subtree and the test records they export: register stations, import
+    # a station's spreadsheet (all or nothing), list and read the records (personal data: a
+    # record's page is audited as a view).
+    Perm.FITNESS_MANAGE: _ADMINS,
 }
 
 

@@ -85,6 +85,8 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_board": access.has_anywhere(Perm.BOARD_PUBLISH),
         # Open interfaces: webhook subscriptions.
         "can_webhooks": access.has_anywhere(Perm.WEBHOOK_MANAGE),
+        # Physical fitness tests: stations, imports, records.
+        "can_fitness": access.has_anywhere(Perm.FITNESS_MANAGE),
     })
     return render(request, template, context)
 
