@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "sportsman.cockpit",
     "sportsman.recommend",
     "sportsman.interfaces",
+    "sportsman.health",
 ]
 
 MIDDLEWARE = [
