@@ -24,5 +24,6 @@ urlpatterns = [
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("for-you/", include("sportsman.recommend.urls")),
     path("console/interfaces/", include("sportsman.interfaces.urls")),
+    path("health/", include("sportsman.health.urls")),
     path("", include("sportsman.core.urls")),
 ]
