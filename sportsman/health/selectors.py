@@ -54,7 +54,7 @@ def prescriptions_of_clinic(clinic: Clinic) -> QuerySet[Prescription]:
     """The clinic's prescriptions whose resident's consent to it is live at this query. A
     withdrawn consent hides them from the next request on: nothing is cached."""
     return (Prescription.objects.filter(clinic=clinic).filter(_consent_exists())
-            .select_related("resident", "sport").order_by("-starts_on", "-id"))
+            .select_related("clinic", "resident", "sport").order_by("-starts_on", "-id"))
 
 
 def prescriptions_of_resident(user: Any) -> QuerySet[Prescription]:
