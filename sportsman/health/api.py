@@ -160,9 +160,7 @@ def partner_clinics(request: HttpRequest):
 @router.get("/health/consents", response=list[ConsentOut])
 @for_self
 def my_consents(request: HttpRequest):
-    rows = (ClinicConsent.objects.filter(user_id=request.user.pk)
-            .select_related("clinic__region").order_by("-granted_at", "-id"))
-    return [_consent(c) for c in rows[:200]]
+    return [_consent(c) for c in selectors.consents_of(request.user)[:200]]
 
 
 @router.post("/health/consents", response={201: ConsentOut})

@@ -63,6 +63,12 @@ def prescriptions_of_resident(user: Any) -> QuerySet[Prescription]:
             .select_related("clinic", "sport").order_by("-starts_on", "-id"))
 
 
+def consents_of(user: Any) -> QuerySet[ClinicConsent]:
+    """Every consent the resident gave, live or withdrawn, newest first (their record)."""
+    return (ClinicConsent.objects.filter(user_id=user.pk).select_related("clinic__region")
+            .order_by("-granted_at", "-id"))
+
+
 def clinics_list() -> QuerySet[Clinic]:
     """Active partner clinics a resident may choose to consent to."""
     return Clinic.objects.filter(is_active=True).select_related("region").order_by("name", "id")
@@ -115,10 +121,10 @@ def progress(prescriptions: Iterable[Prescription], *, on: dt.date | None = None
     hi = min(max(p.ends_on for p in rows), on)
     per_user: dict[int, dict[dt.date, tuple[int, int]]] = defaultdict(dict)
     if lo <= hi:
-        days = (UserDay.objects.filter(user_id__in={p.resident_id for p in rows},
-                                       day__gte=lo, day__lte=hi)
-                .values_list("user_id", "day", "sessions", "minutes"))
-        for user_id, day, sessions, minutes in days:
+        found = (UserDay.objects.filter(user_id__in={p.resident_id for p in rows},
+                                        day__gte=lo, day__lte=hi)
+                 .values_list("user_id", "day", "sessions", "minutes"))
+        for user_id, day, sessions, minutes in found:
             per_user[user_id][day] = (sessions, minutes)
     out: dict[int, Progress] = {}
     for p in rows:

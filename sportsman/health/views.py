@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from sportsman.core.errors import InvalidInput, NotFound
 from sportsman.health import selectors, services
-from sportsman.health.models import ClinicConsent, Intensity
+from sportsman.health.models import Intensity
 from sportsman.regions.access import Perm, access_for, for_self, scoped
 
 app_name = "health"
@@ -50,8 +50,7 @@ def my_prescription(request: HttpRequest, prescription_id: int) -> HttpResponse:
 
 @for_self
 def consents(request: HttpRequest) -> HttpResponse:
-    rows = list(ClinicConsent.objects.filter(user_id=request.user.pk)
-                .select_related("clinic").order_by("-granted_at", "-id")[:100])
+    rows = list(selectors.consents_of(request.user)[:100])
     live = {c.clinic_id for c in rows if c.is_live}
     return render(request, "health/consents.html", {
         "consents": rows,
