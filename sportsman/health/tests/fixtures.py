@@ -37,7 +37,9 @@ def world(tree, *, starts_on: dt.date | None = None) -> World:
     ClinicStaff.objects.create(clinic=a, user=staff_a)
     ClinicStaff.objects.create(clinic=b, user=staff_b)
     consent = ClinicConsent.objects.create(user=tree.resident, clinic=a, version="1")
-    sport = Sport.objects.get(slug="swimming")
+    # get_or_create: a transactional test's flush empties the seeded catalogue.
+    sport, _ = Sport.objects.get_or_create(slug="swimming", defaults={
+        "name_zh": "游泳", "name_en": "Swimming", "family": "endurance"})
     p = Prescription.objects.create(
         clinic=a, resident=tree.resident, issued_by=staff_a, sport=sport,
         intensity=Intensity.MODERATE, sessions_per_week=3, minutes_per_session=30, weeks=4,
