@@ -27,7 +27,9 @@ def clinics_staffed_by(user_id: int) -> frozenset[int]:
 
 
 def live_consents() -> QuerySet[ClinicConsent]:
-    return ClinicConsent.objects.filter(withdrawn_at__isnull=True)
+    """Consents not withdrawn, of residents whose account still stands (a deleted account kept
+    as a tombstone is inactive: its consents lapse with it)."""
+    return ClinicConsent.objects.filter(withdrawn_at__isnull=True, user__is_active=True)
 
 
 def _consent_exists() -> Exists:

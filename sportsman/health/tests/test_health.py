@@ -315,3 +315,14 @@ def test_month_end_week_spans_two_months(tree):
         prog = selectors.progress([w.prescription])[w.prescription.pk]
     # The last day of the week is today: the week is met but not yet past.
     assert prog.weeks[0].state == "met" and prog.weeks_past == 0 and prog.weeks_met == 1
+
+
+def test_a_deleted_account_lapses_its_consents(tree, api_client):
+    from sportsman.accounts import services as accounts
+
+    w = world(tree)
+    clinic = api_client.as_user(w.staff_a)
+    assert clinic.get(_url(w)).json() != []
+    accounts.delete_account(user=tree.resident, password="pw-123456789")
+    assert clinic.get(_url(w)).json() == []
+    assert clinic.get(f"/api/v1/clinic/{w.a.pk}/residents").json() == []
