@@ -152,8 +152,8 @@ def withdraw_consent(*, user: Any, consent_id: int, request: Any = None) -> Clin
     sees none of the resident's prescriptions or progress and may issue none (every clinic read
     checks for a live consent in its query). Refuses another's or an unknown consent
     (``not_found``) and one already withdrawn (``consent_withdrawn``). Audited."""
-    consent = (ClinicConsent.objects.select_for_update().select_related("clinic__region")
-               .filter(pk=consent_id, user_id=user.pk).first())
+    consent = (ClinicConsent.objects.select_for_update(of=("self",))
+               .select_related("clinic__region").filter(pk=consent_id, user_id=user.pk).first())
     if consent is None:
         raise NotFound()
     if consent.withdrawn_at is not None:
@@ -222,7 +222,7 @@ def issue_prescription(*, access: Access, clinic_id: int, resident_id: int, spor
         raise _invalid("sport_id", _("Choose a sport from the catalogue."),
                        code="bad_prescription")
     with transaction.atomic():
-        consent = (selectors.live_consents().select_for_update()
+        consent = (selectors.live_consents().select_for_update(of=("self",))
                    .filter(clinic=clinic, user_id=resident_id).first())
         if consent is None:
             raise NotFound(_("No resident here has given this clinic consent."))
