@@ -326,3 +326,12 @@ def test_a_deleted_account_lapses_its_consents(tree, api_client):
     accounts.delete_account(user=tree.resident, password="pw-123456789")
     assert clinic.get(_url(w)).json() == []
     assert clinic.get(f"/api/v1/clinic/{w.a.pk}/residents").json() == []
+
+
+def test_the_profile_page_leads_to_clinic_consents(tree, client):
+    from django.urls import reverse
+
+    client.force_login(tree.resident)
+    page = client.get(reverse("accounts:profile"))
+    assert page.status_code == 200
+    assert reverse("health:consents").encode() in page.content
