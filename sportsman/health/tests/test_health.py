@@ -336,28 +336,3 @@ def test_the_profile_page_leads_to_clinic_consents(tree, client):
     assert page.status_code == 200
     assert reverse("health:consents").encode() in page.content
 
-
-def test_demo_city_opens_the_clinic_console_and_my_prescriptions_filled(client):
-    import io
-
-    from django.core.management import call_command
-
-    from sportsman.accounts.models import User
-    from sportsman.core import crypto
-    from sportsman.core.demo import DEMO_STAFF
-    from sportsman.health.demo_steps import DOCTOR_PHONE
-    from sportsman.health.models import Clinic
-
-    call_command("seed_demo", "--scale", "small", stdout=io.StringIO(), stderr=io.StringIO(),
-                 verbosity=0)
-    doctor = User.objects.get(phone_hash=crypto.keyed_hash(DOCTOR_PHONE))
-    clinic = Clinic.objects.get(staff__user=doctor)
-    resident = User.objects.get(phone_hash=crypto.keyed_hash(DEMO_STAFF[0][0]))
-    client.force_login(doctor)
-    page = client.get(f"/health/clinic/{clinic.pk}/")
-    assert page.status_code == 200
-    mine = Prescription.objects.get(resident=resident)
-    assert f'data-resident="{resident.pk}"'.encode() in page.content
-    client.force_login(resident)
-    assert f'data-prescription="{mine.pk}"'.encode() in client.get("/health/").content
-    assert selectors.progress([mine])[mine.pk].weeks_past == 3
