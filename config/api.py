@@ -200,5 +200,10 @@ def _register_routers() -> None:
 
     api.add_router("/", fitness_router)
 
+    # --- health services ---
+    from sportsman.health.api import router as health_router
+
+    api.add_router("/", health_router)
+
 
 _register_routers()

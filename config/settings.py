@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "sportsman.recommend",
     "sportsman.interfaces",
     "sportsman.fitness",
+    "sportsman.health",
 ]
 
 MIDDLEWARE = [

@@ -54,5 +54,6 @@ urlpatterns = [
     path("console/interfaces/", include("sportsman.interfaces.urls")),
     path("console/fitness/", include("sportsman.fitness.urls_console")),
     path("fitness/", include("sportsman.fitness.urls")),
+    path("health/", include("sportsman.health.urls")),
     path("", include("sportsman.core.urls")),
 ]

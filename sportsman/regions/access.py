@@ -75,6 +75,9 @@ class Perm(StrEnum):
     WEBHOOK_MANAGE = "interfaces.webhooks"
     # --- physical fitness tests (fitness app, docs/fitness.md) ---
     FITNESS_MANAGE = "fitness.manage"
+    # --- health services (体医融合, health app, docs/health.md) ---
+    CLINIC_MANAGE = "health.clinics"
+    CLINIC_PRACTISE = "health.practise"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -172,7 +175,25 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # a station's spreadsheet (all or nothing), list and read the records (personal data: a
     # record's page is audited as a view).
     Perm.FITNESS_MANAGE: _ADMINS,
+    # --- health services ---
+    # Partner clinics of a subtree (city and district staff): register them, appoint and remove
+    # their staff. Region staff never see residents' prescriptions or adherence.
+    Perm.CLINIC_MANAGE: frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN}),
+    # A partner clinic's own work: issue exercise prescriptions to residents who consented to
+    # that clinic and read their adherence while the consent lasts. Held on one clinic (an
+    # object grant, below), never on a region: no region role carries it.
+    Perm.CLINIC_PRACTISE: frozenset(),
 }
+
+# Permissions held on single objects rather than region subtrees: the owning app registers, at
+# start-up, a loader giving the ids of the objects a user holds the permission on (one query).
+# Access reads each loader once, like the role assignments, and caches it for the request.
+OBJECT_GRANTS: dict[Perm, Callable[[int], frozenset[int]]] = {}
+
+
+def register_object_grants(perm: Perm, loader: Callable[[int], frozenset[int]]) -> None:
+    """Declare that ``perm`` is held on objects (a clinic's staff rows) read by ``loader``."""
+    OBJECT_GRANTS[perm] = loader
 
 
 @dataclass(frozen=True)
@@ -197,6 +218,7 @@ class Access:
     def __init__(self, user: Any) -> None:
         self.user = user
         self._grants: list[Grant] | None = None
+        self._objects: dict[Perm, frozenset[int]] = {}
 
     @property
     def is_authenticated(self) -> bool:
@@ -238,7 +260,28 @@ class Access:
         return any(region.path.startswith(g.path) for g in self.roots(perm))
 
     def has_anywhere(self, perm: Perm) -> bool:
-        return bool(self.roots(perm))
+        return bool(self.roots(perm)) or bool(self.objects(perm))
+
+    def objects(self, perm: Perm) -> frozenset[int]:
+        """Ids of the objects ``perm`` is held on (see ``OBJECT_GRANTS``); empty for region
+        permissions and for anonymous actors."""
+        loader = OBJECT_GRANTS.get(perm)
+        if loader is None or not self.is_authenticated:
+            return frozenset()
+        if perm not in self._objects:
+            self._objects[perm] = loader(self.user.pk)
+        return self._objects[perm]
+
+    def can_on(self, perm: Perm, object_id: int) -> bool:
+        return object_id in self.objects(perm)
+
+    def require_on(self, perm: Perm, object_id: int) -> None:
+        """Held on that object, else ``not_found``: an object outside scope does not leak."""
+        from sportsman.core.errors import NotFound
+
+        self.require_login()
+        if not self.can_on(perm, object_id):
+            raise NotFound()
 
     def require_login(self) -> None:
         if not self.is_authenticated:

@@ -61,6 +61,8 @@ def _wipe() -> None:
         governed._default_manager.all().delete()  # governance's rows protect their regions
     for associated in reversed(list(apps.get_app_config("associations").get_models())):
         associated._default_manager.all().delete()  # so do the associations' rows
+    for health_model in reversed(list(apps.get_app_config("health").get_models())):
+        health_model._default_manager.all().delete()  # clinics protect their regions
     PointEntry.objects.filter(reverses__isnull=False).delete()
     from sportsman.instructors.models import GuidanceSession, Instructor
 
