@@ -24,5 +24,6 @@ urlpatterns = [
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("for-you/", include("sportsman.recommend.urls")),
     path("console/interfaces/", include("sportsman.interfaces.urls")),
+    path("console/campaigns/", include("sportsman.notifications.urls_console")),
     path("", include("sportsman.core.urls")),
 ]

@@ -73,6 +73,8 @@ class Perm(StrEnum):
     VIDEO_MANAGE = "instructors.videos"
     # --- open interfaces (interfaces app, docs/interfaces.md) ---
     WEBHOOK_MANAGE = "interfaces.webhooks"
+    # --- targeted campaigns (notifications app, docs/notifications.md) ---
+    CAMPAIGN_SEND = "notifications.campaigns"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -165,6 +167,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # city, a community platform on its community): register, edit, rotate the secret,
     # disable, read the delivery log, replay. A subscriber hears only of its subtree.
     Perm.WEBHOOK_MANAGE: _ADMINS,
+    # --- targeted campaigns ---
+    # Staff campaigns to the residents of a subtree (by home community): compose with an
+    # audience, preview its size, schedule or send, cancel, read the figures. A campaign never
+    # reaches a resident outside the sender's subtree, whatever its audience names.
+    Perm.CAMPAIGN_SEND: _ADMINS,
 }
 
 
