@@ -72,7 +72,7 @@ def _compose_context(state: ConsoleState) -> dict[str, Any]:
     from sportsman.core.models import Sport
 
     return {"regions": _regions(state), "categories": _categories(),
-            "sources": audience.sources(), "sports": list(Sport.objects.order_by("name")[:200])}
+            "sources": audience.sources(), "sports": list(Sport.objects.order_by("name_zh")[:200])}
 
 
 @scoped(Perm.CAMPAIGN_SEND)

@@ -365,3 +365,74 @@ def test_concurrent_campaigns_to_the_same_residents_keep_the_cap(tree, settings)
         assert CampaignRecipient.objects.filter(user=u, outcome="sent").count() == 2
     assert CampaignRecipient.objects.filter(outcome="capped").count() == 2 * (len(people) + 1)
     assert Campaign.objects.filter(pk__in=ids, status="sent").count() == 4
+
+
+def test_cockpit_figures_count_sent_read_and_clicked_per_community(town, client):
+    from sportsman.core import figures as core_figures
+    from sportsman.notifications import figures  # noqa: F401  (declares the metrics)
+
+    tree = town.tree
+    c = _send(tree.town_admin, tree.t1, link="/events/")
+    reader = town.people[0]
+    client.force_login(reader)
+    client.get(campaigns.click_path(c.pk))
+    today = timezone.localdate()
+    rows = {key: list(core_figures.get(key).compute(today - dt.timedelta(days=1),
+                                                     today + dt.timedelta(days=1)))
+            for key in ("campaign_sent", "campaign_read", "campaign_clicked")}
+    assert sum(v for _r, _d, v in rows["campaign_sent"]) == c.sent_count
+    assert [(r, v) for r, _d, v in rows["campaign_clicked"]] == [(reader.home_community_id, 1)]
+    assert [(r, v) for r, _d, v in rows["campaign_read"]] == [(reader.home_community_id, 1)]
+
+
+def test_console_pages_list_compose_preview_and_send(town, client):
+    tree = town.tree
+    client.force_login(tree.town_admin)
+    answer = client.post("/console/campaigns/preview", {"region_id": tree.t1.pk, "sex": "F"})
+    assert answer.status_code == 200
+    assert f'data-count="{len(town.recount(tree.t1, sex="F"))}"' in answer.content.decode()
+    bad = client.post("/console/campaigns/preview", {"region_id": tree.t1.pk, "age_min": "90",
+                                                      "age_max": "10"})
+    assert 'data-code="invalid_audience"' in bad.content.decode()
+    answer = client.post("/console/campaigns/new", {"region_id": tree.t1.pk, "title": "页面",
+                                                    "category": "campaign", "sex": "F"})
+    assert answer.status_code == 302
+    c = Campaign.objects.get(title="页面")
+    assert c.audience == {"sex": "F"}
+    assert client.post(f"/console/campaigns/{c.pk}/", {"action": "send"}).status_code == 302
+    campaigns.run_campaign(c.pk)
+    page = client.get("/console/campaigns/")
+    assert page.status_code == 200 and f'data-campaign="{c.pk}"' in page.content.decode()
+    client.force_login(tree.sibling_town_admin)
+    assert client.get(f"/console/campaigns/{c.pk}/").status_code == 404
+
+
+def test_api_create_and_send_are_idempotent_and_refusals_have_codes(town, api_client):
+    tree = town.tree
+    client = api_client.as_user(tree.town_admin)
+    body = {"region_id": tree.t1.pk, "title": "接口", "audience": {"sex": "M"}}
+    first = client.json("post", "/api/v1/console/campaigns", body, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.json("post", "/api/v1/console/campaigns", body, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Campaign.objects.filter(title="接口").count() == 1
+    cid = first.json()["id"]
+    for _i in range(2):
+        sent = client.json("post", f"/api/v1/console/campaigns/{cid}/send", {},
+                           HTTP_IDEMPOTENCY_KEY="s-1")
+        assert sent.status_code == 200 and sent.json()["status"] == "sending"
+    bad = client.json("post", "/api/v1/console/campaigns",
+                      {**body, "audience": {"sources": {"group": 987654}}})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_audience"
+    assert "audience.sources.group" in bad.json()["fields"]
+    listed = client.get("/api/v1/console/campaigns")
+    assert listed.status_code == 200 and [r["id"] for r in listed.json()["items"]] == [cid]
+
+
+def test_campaign_list_api_query_count_does_not_grow(town, api_client, django_assert_max_num_queries):
+    tree = town.tree
+    client = api_client.as_user(tree.town_admin)
+    for i in range(6):
+        _send(tree.town_admin, tree.t1, title=f"列表{i}")
+    with django_assert_max_num_queries(8):
+        answer = client.get("/api/v1/console/campaigns")
+    assert len(answer.json()["items"]) == 6
