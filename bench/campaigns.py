@@ -70,13 +70,13 @@ def run(size: int) -> dict:
         batch = uuid.uuid4().hex
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {note_table} (user_id, category, title, body, link, data, "
+                f"INSERT INTO {note_table} (user_id, category, title, body, link, data, "  # noqa: S608
                 "created_at, in_inbox, dedupe_key, batch) VALUES (%s, %s, %s, %s, %s, %s, %s, "
                 "%s, %s, %s)",
                 [(u, "campaign", "raw", "", "", "{}", at, True, f"campaign:{raw.pk}", batch)
                  for u in chunk])
             cursor.executemany(
-                f"INSERT INTO {rec_table} (campaign_id, user_id, outcome, community_id, "
+                f"INSERT INTO {rec_table} (campaign_id, user_id, outcome, community_id, "  # noqa: S608
                 "created_at) VALUES (%s, %s, %s, %s, %s)",
                 [(raw.pk, u, "sent", community.pk, at) for u in chunk])
     raw_s = time.perf_counter() - started

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sportsman.groups.models import Group, MemberStatus, Membership
+from sportsman.groups.models import Group, Membership, MemberStatus
 from sportsman.notifications.audience import source
 
 

@@ -432,7 +432,23 @@ def recipients_sent(campaign: Campaign) -> Iterator[int]:
                 .order_by("user_id").values_list("user_id", flat=True))
 
 
-__all__ = ["TRANSITIONS", "Figures", "Preview", "RunReport", "campaign_in_scope",
-           "cancel_campaign", "cap", "cap_window", "click_path", "create_campaign",
-           "figures_of", "list_campaigns_for", "preview", "record_click", "recipients_sent",
-           "run_campaign", "send_campaign", "start_due"]
+__all__ = [
+    "TRANSITIONS",
+    "Figures",
+    "Preview",
+    "RunReport",
+    "campaign_in_scope",
+    "cancel_campaign",
+    "cap",
+    "cap_window",
+    "click_path",
+    "create_campaign",
+    "figures_of",
+    "list_campaigns_for",
+    "preview",
+    "recipients_sent",
+    "record_click",
+    "run_campaign",
+    "send_campaign",
+    "start_due",
+]

@@ -30,12 +30,11 @@ class Town:
     t1), k3 (town t2, just outside t1) and the other city."""
 
     def __init__(self, tree) -> None:
+        from sportsman.accounts.models import User
         from sportsman.activity.models import UserDay
         from sportsman.core.models import Sport
         from sportsman.events.models import Event, Registration
         from sportsman.groups.models import Group, Membership
-
-        from sportsman.accounts.models import User
 
         self.tree = tree
         User.objects.filter(pk=tree.resident.pk).update(is_active=False)  # inactive: never told
