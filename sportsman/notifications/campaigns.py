@@ -290,7 +290,9 @@ def _run_chunk(campaign_id: int, report: RunReport, *, link: str,
     """Materialise the next chunk; False when there is nothing left to do."""
     with transaction.atomic():
         _lock()
-        campaign = (Campaign.objects.select_for_update().select_related("region", "created_by")
+        # of=self: created_by is a nullable join, which PostgreSQL refuses to lock.
+        campaign = (Campaign.objects.select_for_update(of=("self",))
+                    .select_related("region", "created_by")
                     .filter(pk=campaign_id).first())
         if campaign is None or campaign.status != CampaignStatus.SENDING:
             report.status = campaign.status if campaign else ""
