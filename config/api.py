@@ -157,6 +157,7 @@ def _register_routers() -> None:
     from sportsman.groups.api import routers as groups_routers
     from sportsman.instructors.api import routers as instructors_routers
     from sportsman.notifications.api import router as notifications_router
+    from sportsman.notifications.api_campaigns import router as campaigns_router
     from sportsman.regions.api import roles_router
     from sportsman.regions.api import router as regions_router
     from sportsman.rewards.api import routers as rewards_routers
@@ -166,6 +167,7 @@ def _register_routers() -> None:
     api.add_router("/regions", regions_router)
     api.add_router("/roles", roles_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/", campaigns_router)
     for router in facilities_routers():
         api.add_router("/", router)
     api.add_router("/", activity_router)

@@ -55,5 +55,6 @@ urlpatterns = [
     path("console/fitness/", include("sportsman.fitness.urls_console")),
     path("fitness/", include("sportsman.fitness.urls")),
     path("health/", include("sportsman.health.urls")),
+    path("console/campaigns/", include("sportsman.notifications.urls_console")),
     path("", include("sportsman.core.urls")),
 ]

@@ -36,6 +36,7 @@ class Category(models.TextChoices):
     ASSOCIATION = "association", _("associations")
     INSTRUCTOR = "instructor", _("instructors")
     INACTIVITY = "inactivity", _("activity reminders")
+    CAMPAIGN = "campaign", _("announcements from your community")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ CATEGORY_SPECS: dict[str, CategorySpec] = {
     Category.ASSOCIATION: CategorySpec(_APP_PUSH),
     Category.INSTRUCTOR: CategorySpec(_APP_PUSH),
     Category.INACTIVITY: CategorySpec(_APP_PUSH),
+    Category.CAMPAIGN: CategorySpec(_APP_PUSH),
 }
 
 

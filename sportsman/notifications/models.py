@@ -167,5 +167,83 @@ class PushSubscription(models.Model):
         return self.endpoint
 
 
-__all__ = ["Category", "Channel", "Delivery", "Notification", "NotificationSettings",
-           "Preference", "PushSubscription", "QuietHours"]
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SCHEDULED = "scheduled", _("scheduled")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Campaign(models.Model):
+    """A staff message to the residents of a region's subtree who match ``audience`` (a JSON
+    spec, see ``audience.py``). ``status`` follows ``campaigns.TRANSITIONS``. The counts are
+    adjusted by the sending job, one chunk at a time, in the chunk's own transaction."""
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("region"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True, max_length=2000)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    category = models.CharField(_("category"), max_length=32, default=Category.CAMPAIGN)
+    audience = models.JSONField(_("audience"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices,
+                              default=CampaignStatus.DRAFT)
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The highest user id materialised so far: a resumed job continues after it.
+    cursor = models.BigIntegerField(default=0)
+    audience_count = models.PositiveIntegerField(default=0)
+    sent_count = models.PositiveIntegerField(default=0)
+    capped_count = models.PositiveIntegerField(default=0)
+    opted_out_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "send_at"], name="campaign_due"),
+                   models.Index(fields=["region", "id"], name="campaign_region")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RecipientOutcome(models.TextChoices):
+    SENT = "sent", _("sent")
+    CAPPED = "capped", _("over the frequency cap")
+    OPTED_OUT = "opted_out", _("opted out of the category")
+
+
+class CampaignRecipient(models.Model):
+    """One resident of one campaign's audience and what became of them. Unique per
+    (campaign, user): a resumed or repeated job adds nobody twice. ``sent`` rows of the last
+    days are what the frequency cap counts. ``community_id`` is the resident's home community
+    when it was sent (the cockpit's region of the row)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    outcome = models.CharField(max_length=10, choices=RecipientOutcome.choices)
+    notification = models.ForeignKey(Notification, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    community_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "user"],
+                                               name="campaign_recipient_once")]
+        indexes = [models.Index(fields=["user", "created_at"], condition=Q(outcome="sent"),
+                                name="campaign_recipient_cap")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.user_id}:{self.outcome}"
+
+
+__all__ = ["Campaign", "CampaignRecipient", "CampaignStatus", "Category", "Channel", "Delivery",
+           "Notification", "NotificationSettings", "Preference", "PushSubscription",
+           "QuietHours", "RecipientOutcome"]

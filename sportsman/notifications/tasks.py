@@ -36,3 +36,28 @@ def deliver_due_task() -> dict[str, int]:
 
 register(Job("notifications.deliver_due", "sportsman.notifications.tasks.deliver_due_task",
              every=timedelta(minutes=1)))
+
+
+@task()
+def run_campaign_task(campaign_id: int) -> dict[str, object]:
+    """Send what is left of one campaign (any number of runs, see campaigns.run_campaign)."""
+    from sportsman.notifications import campaigns
+
+    return campaigns.run_campaign(campaign_id).as_dict()
+
+
+@task()
+def campaigns_due_task() -> dict[str, int]:
+    """The campaign sweep: start scheduled campaigns whose time came and resume any a lost
+    job left sending."""
+    from sportsman.notifications import campaigns
+
+    ran = 0
+    for campaign_id in campaigns.start_due():
+        campaigns.run_campaign(campaign_id)
+        ran += 1
+    return {"campaigns": ran}
+
+
+register(Job("notifications.campaigns_due", "sportsman.notifications.tasks.campaigns_due_task",
+             every=timedelta(minutes=1)))

@@ -78,6 +78,8 @@ class Perm(StrEnum):
     # --- health services (体医融合, health app, docs/health.md) ---
     CLINIC_MANAGE = "health.clinics"
     CLINIC_PRACTISE = "health.practise"
+    # --- targeted campaigns (notifications app, docs/notifications.md) ---
+    CAMPAIGN_SEND = "notifications.campaigns"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -183,6 +185,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # that clinic and read their adherence while the consent lasts. Held on one clinic (an
     # object grant, below), never on a region: no region role carries it.
     Perm.CLINIC_PRACTISE: frozenset(),
+    # --- targeted campaigns ---
+    # Staff campaigns to the residents of a subtree (by home community): compose with an
+    # audience, preview its size, schedule or send, cancel, read the figures. A campaign never
+    # reaches a resident outside the sender's subtree, whatever its audience names.
+    Perm.CAMPAIGN_SEND: _ADMINS,
 }
 
 # Permissions held on single objects rather than region subtrees: the owning app registers, at
