@@ -108,9 +108,14 @@ def test_the_service_worker_shows_a_pushed_message(page, server):
     cdp.send("ServiceWorker.deliverPushMessage", {
         "origin": server.url, "registrationId": registration["registrationId"],
         "data": json.dumps(message, ensure_ascii=False)})
-    shown = page.wait_for_function("""() => navigator.serviceWorker.ready
-        .then((reg) => reg.getNotifications())
-        .then((list) => list.length ? list.map((n) => ({title: n.title, body: n.body,
-                                                        tag: n.tag, data: n.data})) : null)""")
-    assert shown.json_value() == [{"title": "晨跑改到 8:00", "body": "滨江步道", "tag": "n7",
-                                   "data": {"url": "/events/12", "id": 7}}]
+    shown = None
+    for _ in range(50):  # the push event runs in the worker: poll its notifications
+        shown = page.evaluate("""() => navigator.serviceWorker.ready
+            .then((reg) => reg.getNotifications())
+            .then((list) => list.map((n) => ({title: n.title, body: n.body, tag: n.tag,
+                                              data: n.data})))""")
+        if shown:
+            break
+        page.wait_for_timeout(100)
+    assert shown == [{"title": "晨跑改到 8:00", "body": "滨江步道", "tag": "n7",
+                      "data": {"url": "/events/12", "id": 7}}]
