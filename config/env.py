@@ -78,6 +78,17 @@ def random_secret() -> str:
     return secrets.token_urlsafe(50)
 
 
+def vapid_private_key() -> str:
+    """A new VAPID (RFC 8292) private key: a P-256 scalar, 32 bytes, base64url without padding
+    (the form ``manage.py webpush_keys`` prints and ``WEBPUSH_VAPID_PRIVATE_KEY`` takes)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    number = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
 def database_from_url(url: str, *, sqlite_default: Path) -> dict:
     """Django DATABASES entry from a URL: sqlite:///path, postgres://user:pw@host:port/name."""
     if not url:

@@ -16,6 +16,7 @@ from config.env import (
     env_secret,
     env_str,
     random_secret,
+    vapid_private_key,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,6 +197,13 @@ OIDC_JWKS_MAX_AGE_SECONDS = env_int("OIDC_JWKS_MAX_AGE_SECONDS", 86400, minimum=
 OIDC_HTTP_TIMEOUT_SECONDS = env_int("OIDC_HTTP_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
 WEBPUSH_BACKEND = env_str("WEBPUSH_BACKEND",
                           "sportsman.notifications.backends.OutboxWebPushBackend")
+# Web push (docs/notifications.md, "Web push"): the server's VAPID key (base64url raw P-256
+# private key; `manage.py webpush_keys` makes one; a laptop gets one generated into var/), the
+# contact the push services see, how long a push service keeps an undelivered message.
+WEBPUSH_VAPID_PRIVATE_KEY = env_secret("WEBPUSH_VAPID_PRIVATE_KEY", VAR_DIR, vapid_private_key)
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:noreply@sportsman.local")
+WEBPUSH_TTL_SECONDS = env_int("WEBPUSH_TTL_SECONDS", 86400, minimum=0, maximum=2419200)
+WEBPUSH_TIMEOUT_SECONDS = env_int("WEBPUSH_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
 _email_backend = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 if _email_backend.endswith("smtp.EmailBackend"):
     _email_options: dict = {

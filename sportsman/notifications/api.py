@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from sportsman.core.schemas import In
-from sportsman.notifications import selectors, services
+from sportsman.notifications import backends, selectors, services
 from sportsman.notifications.quiet import LOCAL_TZ
 from sportsman.regions.access import for_self
 
@@ -251,6 +251,18 @@ def set_notification_settings(request: HttpRequest, data: SettingsIn):
 
 
 # --- web push ----------------------------------------------------------------------------------
+
+
+class PushKeyOut(Schema):
+    public_key: str
+
+
+@router.get("/push-key", response=PushKeyOut)
+@for_self
+def push_key(request: HttpRequest):
+    """The server's VAPID public key: ``applicationServerKey`` for ``pushManager.subscribe()``
+    (base64url, uncompressed P-256 point)."""
+    return {"public_key": backends.vapid_public_key()}
 
 
 @router.post("/push-subscriptions", response={201: PushSubscriptionOut})

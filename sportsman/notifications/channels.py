@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 
 from sportsman.notifications import backends
 from sportsman.notifications.categories import Channel as ChannelName
+from sportsman.notifications.categories import spec_for
 
 if TYPE_CHECKING:
     from sportsman.notifications.models import Delivery, Notification
@@ -84,7 +86,9 @@ class EmailChannel:
 
 class WebPushChannel:
     """One push to each of the user's browsers. A subscription the push service reports gone
-    is deleted; the delivery succeeds if any browser took it."""
+    is deleted; the delivery succeeds if any browser took it. Urgent categories go with
+    ``Urgency: high``; the topic is the notification's id, so a retry replaces an undelivered
+    earlier attempt at the push service instead of showing twice."""
 
     def send(self, delivery: Delivery) -> None:
         from sportsman.notifications.models import PushSubscription
@@ -95,22 +99,32 @@ class WebPushChannel:
             raise Undeliverable("no push subscription")
         backend = backends.webpush_backend()
         # Push services cap a message near 4 KB after encryption: keep the payload small.
-        payload = {"id": n.pk, "category": n.category, "title": n.title,
-                   "body": n.body[:PUSH_BODY_CHARS], "link": n.link}
-        delivered, errors = 0, []
+        try:
+            payload = backends.fit_payload({
+                "id": n.pk, "category": n.category, "title": n.title,
+                "body": n.body[:PUSH_BODY_CHARS], "url": n.link or reverse("notifications:inbox"),
+            })
+        except backends.PushPayloadTooLarge as exc:
+            raise Undeliverable(f"push payload too large: {exc}") from exc
+        urgency = "high" if spec_for(n.category).urgent else "normal"
+        delivered, errors, refused = 0, [], []
         for sub in subscriptions:
             try:
                 backend.send(endpoint=sub.endpoint, p256dh=sub.p256dh, auth=sub.auth,
-                             payload=payload)
+                             payload=payload, urgency=urgency, topic=f"n{n.pk}")
                 delivered += 1
             except backends.PushSubscriptionGone:
                 sub.delete()
+            except backends.PushPayloadTooLarge as exc:
+                refused.append(str(exc))
             except Exception as exc:  # push service unreachable or refusing: retry later
                 errors.append(f"{type(exc).__name__}: {exc}")
         if delivered:
             return
         if errors:
             raise DeliveryFailed("; ".join(errors))
+        if refused:
+            raise Undeliverable("push payload refused: " + "; ".join(refused))
         raise Undeliverable("every push subscription is gone")
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sportsman.core.errors import DomainError
-from sportsman.notifications import selectors, services
+from sportsman.notifications import backends, selectors, services
 from sportsman.notifications.categories import Channel
 from sportsman.regions.access import for_self
 
@@ -99,7 +99,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "boxes": [{"name": _pref_field(p.category, ch), "label": channel_labels.get(ch, ch),
                    "on": on, "locked": ch in p.locked} for ch, on in p.channels.items()],
     } for p in prefs]
-    return render(request, "notifications/preferences.html", {"form": form, "rows": rows})
+    return render(request, "notifications/preferences.html", {
+        "form": form, "rows": rows, "vapid_public_key": backends.vapid_public_key()})
 
 
 def _hhmm(value: time | str) -> str:

@@ -23,5 +23,6 @@ class FlakySmsBackend(OutboxSmsBackend):
 
 
 class GonePushBackend:
-    def send(self, *, endpoint: str, p256dh: str, auth: str, payload: dict) -> None:
+    def send(self, *, endpoint: str, p256dh: str, auth: str, payload: dict,
+             ttl: int | None = None, urgency: str = "normal", topic: str = "") -> None:
         raise PushSubscriptionGone(endpoint)

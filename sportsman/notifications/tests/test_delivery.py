@@ -206,7 +206,7 @@ def test_web_push_goes_to_every_browser_of_the_user(alice):
     assert sorted(p["endpoint"] for p in pushed) == ["https://push.example/laptop",
                                                      "https://push.example/phone"]
     assert pushed[0]["payload"]["title"] == "Run"
-    assert pushed[0]["payload"]["link"] == "/events/1"
+    assert pushed[0]["payload"]["url"] == "/events/1"
 
 
 def test_a_gone_push_subscription_is_forgotten_and_the_delivery_skipped(alice, settings):
