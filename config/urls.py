@@ -24,5 +24,6 @@ urlpatterns = [
     path("cockpit/", include("sportsman.cockpit.urls")),
     path("for-you/", include("sportsman.recommend.urls")),
     path("console/interfaces/", include("sportsman.interfaces.urls")),
+    path("openactive/", include("sportsman.interfaces.urls_openactive")),
     path("", include("sportsman.core.urls")),
 ]

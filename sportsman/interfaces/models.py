@@ -128,6 +128,7 @@ class FeedItem(models.Model):
     is_deleted = models.BooleanField(default=False)
     data = models.TextField(blank=True)  # compact JSON of the item's data; "" when deleted
     digest = models.CharField(max_length=32, blank=True)  # of data: the sync's diff
+    changed_at = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "item_id"],
