@@ -85,19 +85,16 @@ def _concept(entry: list[str], scheme: str, label: str) -> dict[str, Any]:
             "inScheme": scheme}
 
 
-def _region_address(region: Any, street: str = "") -> dict[str, Any]:
-    address: dict[str, Any] = {"@type": "PostalAddress", "addressLocality": region.name,
-                               "addressCountry": "CN"}
-    if street:
-        address["streetAddress"] = street
-    return address
-
-
 def facility_place(facility: Any) -> dict[str, Any]:
-    return {"@type": "Place", "@id": absolute(reverse("facilities:facility", args=[facility.pk])),
-            "name": facility.name, "address": _region_address(facility.region, facility.address),
-            "geo": {"@type": "GeoCoordinates", "latitude": facility.lat,
-                    "longitude": facility.lng}}
+    # OpenActive's PostalAddress requires a postal code we do not keep: the place is given by
+    # its coordinates, the Chinese address (in Chinese order) as the place's description.
+    place = {"@type": "Place", "@id": absolute(reverse("facilities:facility", args=[facility.pk])),
+             "name": facility.name,
+             "geo": {"@type": "GeoCoordinates", "latitude": facility.lat,
+                     "longitude": facility.lng}}
+    if facility.address:
+        place["description"] = facility.address
+    return place
 
 
 # --- facilities -------------------------------------------------------------------------------
@@ -131,14 +128,14 @@ def facility_use(facility: Any) -> dict[str, Any]:
         "@context": CONTEXT, "@type": "FacilityUse", "@id": own_id,
         "identifier": f"facility-{facility.pk}", "url": url, "name": facility.name,
         "provider": publisher(), "location": facility_place(facility),
-        "activity": activities, "isAccessibleForFree": facility.is_free,
+        "activity": activities,
     }
     if facility.description:
         data["description"] = facility.description
     if category.get("facility_type"):
         data["facilityType"] = [_concept(category["facility_type"], FACILITY_TYPES, str(label))]
     hours = [{"@type": "OpeningHoursSpecification",
-              "dayOfWeek": f"https://schema.org/{WEEKDAYS[rule.weekday]}",
+              "dayOfWeek": [f"https://schema.org/{WEEKDAYS[rule.weekday]}"],
               "opens": rule.opens.strftime("%H:%M"), "closes": rule.closes.strftime("%H:%M")}
              for rule in facility.opening_rules.all()]
     if hours:
@@ -204,9 +201,14 @@ def session_series(ids: list[str] | None = None) -> Iterator[Item]:
     """Active groups whose sport is a physical activity, and published offline events (the
     cancelled and finished ones too, as residents see them) of such a sport."""
     from sportsman.events.models import VISIBLE, Event
-    from sportsman.groups.models import Group
+    from sportsman.groups.models import Group, GroupActivity
 
-    groups = Group.objects.filter(status="active").select_related("sport", "region").order_by("id")
+    since = timezone.now() - KEEP_AFTER_END
+    groups = (Group.objects.filter(status="active").select_related("sport")
+              .prefetch_related(Prefetch("activities", GroupActivity.objects
+                                         .filter(ends_at__gte=since).order_by("starts_at", "id"),
+                                         to_attr="feed_acts"))
+              .order_by("id"))
     events = (Event.objects.filter(status__in=VISIBLE, mode="offline")
               .select_related("sport", "region", "facility__region").order_by("id"))
     if ids is not None:
@@ -214,11 +216,12 @@ def session_series(ids: list[str] | None = None) -> Iterator[Item]:
         events = events.filter(pk__in=_pks(ids, "event"))
     for group in groups.iterator(chunk_size=1000):
         activity = activity_concept(group.sport)
-        if activity:
+        # a series needs a place (coordinates) and something scheduled to be an opportunity
+        if activity and group.lat is not None and group.lng is not None and group.feed_acts:
             yield f"group-{group.pk}", group_series(group, activity)
     for event in events.iterator(chunk_size=1000):
         activity = activity_concept(event.sport)
-        if activity:
+        if activity and event.facility_id:  # a place with coordinates
             yield f"event-{event.pk}", event_series(event, activity)
 
 
@@ -229,28 +232,31 @@ def _pks(ids: list[str], prefix: str) -> list[int]:
 def group_series(group: Any, activity: dict[str, Any]) -> dict[str, Any]:
     url = absolute(reverse("groups:detail", args=[group.pk]))
     own_id = item_url("session-series", f"group-{group.pk}")
-    place: dict[str, Any] = {"@type": "Place", "name": group.region.name,
-                             "address": _region_address(group.region)}
-    if group.lat is not None and group.lng is not None:
-        place["geo"] = {"@type": "GeoCoordinates", "latitude": group.lat,
-                        "longitude": group.lng}
+    place: dict[str, Any] = {"@type": "Place", "name": group.name,
+                             "geo": {"@type": "GeoCoordinates", "latitude": group.lat,
+                                     "longitude": group.lng}}
     data: dict[str, Any] = {
         "@context": CONTEXT, "@type": "SessionSeries", "@id": own_id,
         "identifier": f"group-{group.pk}", "url": url, "name": group.name,
         "activity": [activity], "location": place,
         "organizer": {"@type": "Organization", "@id": url, "name": group.name, "url": url},
         "offers": _free_offer(own_id), "isAccessibleForFree": True,
+        "subEvent": [_sub_event("scheduled-sessions", f"activity-{a.pk}", a.starts_at, a.ends_at)
+                     for a in group.feed_acts],
     }
     if group.description:
         data["description"] = group.description
     return data
 
 
+def _sub_event(kind: str, item_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """A session of a series, by reference: its full item is in the sessions feed."""
+    return {"@type": "ScheduledSession", "@id": item_url(kind, item_id),
+            "startDate": when(start), "endDate": when(end), "duration": duration(start, end)}
+
+
 def event_place(event: Any) -> dict[str, Any]:
-    if event.facility_id:
-        return facility_place(event.facility)
-    return {"@type": "Place", "name": event.place or event.region.name,
-            "address": _region_address(event.region, event.place)}
+    return facility_place(event.facility)
 
 
 def event_series(event: Any, activity: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +272,8 @@ def event_series(event: Any, activity: dict[str, Any]) -> dict[str, Any]:
                       "@id": absolute(f"/openactive/#organizer-{organiser}"),
                       "name": event.organiser_name},
         "offers": _free_offer(own_id), "isAccessibleForFree": True,
+        "subEvent": [_sub_event("scheduled-sessions", f"event-{event.pk}", event.starts_at,
+                                event.ends_at)],
     }
     if event.description:
         data["description"] = event.description
@@ -289,9 +297,11 @@ def scheduled_sessions(ids: list[str] | None = None) -> Iterator[Item]:
     from sportsman.groups.models import GroupActivity
 
     since = timezone.now() - KEEP_AFTER_END
-    acts = (GroupActivity.objects.filter(ends_at__gte=since, group__status="active")
+    acts = (GroupActivity.objects.filter(ends_at__gte=since, group__status="active",
+                                         group__lat__isnull=False, group__lng__isnull=False)
             .select_related("group__sport").order_by("id"))
-    events = (Event.objects.filter(status__in=VISIBLE, mode="offline", ends_at__gte=since)
+    events = (Event.objects.filter(status__in=VISIBLE, mode="offline", ends_at__gte=since,
+                                   facility__isnull=False)
               .select_related("sport").order_by("id"))
     if ids is not None:
         acts = acts.filter(pk__in=_pks(ids, "activity"))

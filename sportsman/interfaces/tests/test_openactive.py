@@ -58,7 +58,7 @@ def seed(tree) -> dict:
                                          ends_at=start + dt.timedelta(days=i, hours=1),
                                          check_in_code=f"code-{g.pk}-{i}", place="南湖")
             for g in (dance, chess) for i in range(2)]
-    event = make_event(tree.t1, sport=sport("running"), age_min=18)
+    event = make_event(tree.t1, sport=sport("running"), age_min=18, facility=facility)
     return {"facility": facility, "dance": dance, "chess": chess, "acts": acts, "event": event}
 
 
@@ -183,7 +183,8 @@ def test_every_item_passes_the_openactive_data_model_validator(tree, tmp_path):
                                            "ScheduledSession"}
     file = tmp_path / "items.json"
     file.write_text(json.dumps({"items": items}), encoding="utf-8")
-    assert node("items", str(file))["failures"] == []
+    out = node("items", str(file))
+    assert out["failures"] == [], json.dumps(out["failures"], ensure_ascii=False, indent=1)
 
 
 @needs_node
@@ -193,7 +194,8 @@ def test_the_dataset_passes_the_data_model_validator(tree, tmp_path, rf):
     file = tmp_path / "dataset.json"
     file.write_text(json.dumps({"items": [dataset(rf.get("/openactive/"))],
                                 "mode": "DatasetSite"}), encoding="utf-8")
-    assert node("items", str(file))["failures"] == []
+    out = node("items", str(file))
+    assert out["failures"] == [], json.dumps(out["failures"], ensure_ascii=False, indent=1)
 
 
 @needs_node
