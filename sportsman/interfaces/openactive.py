@@ -12,7 +12,7 @@ is published.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -344,7 +344,7 @@ def event_session(event: Any) -> dict[str, Any]:
     }
 
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[[], Iterator[Item]]] = {
     "facility-uses": facility_uses,
     "slots": slots,
     "session-series": session_series,
