@@ -42,10 +42,10 @@ def load(size: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
+    from bench.facilities import _regions
     from sportsman.facilities.models import Slot
     from sportsman.facilities.tests.factories import make_facility
     from sportsman.interfaces.feeds import sync
-    from bench.facilities import _regions
 
     started = time.perf_counter()
     region = _regions(10, random.Random(size))[0]
