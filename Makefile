@@ -14,7 +14,12 @@ CLOCKS ?= 2027-01-31T23:30:00+08:00 2027-06-30T23:30:00+08:00 2026-12-31T23:30:0
 	2027-01-01T00:30:00+08:00 2028-02-29T23:30:00+08:00 2027-03-01T00:30:00+08:00 \
 	2026-12-07T08:00:00+08:00 2026-12-06T21:00:00+08:00
 
-install: $(STAMP)
+install: $(STAMP) tools/openactive/node_modules/.package-lock.json
+
+# The OpenActive validators the tests run (docs/openactive.md); skipped where npm is missing.
+tools/openactive/node_modules/.package-lock.json: tools/openactive/package-lock.json
+	@if command -v npm >/dev/null; then cd tools/openactive && npm ci --no-audit --no-fund --silent; \
+	  else echo "npm not found: the OpenActive validator tests will be skipped"; fi
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(scripts/find-python) && \

@@ -493,7 +493,7 @@ TARGETS: list[tuple[str, tuple[str, ...], str, float]] = [
 # Parts kept in a module of their own: ``bench.<name>.measure_all(var_dir, template, env_for,
 # log=...)`` returns the figures under ``doc[name]``; the module's ``TARGETS`` join the table.
 APP_PARTS = ("groups", "events", "governance", "instructors", "videos",
-             "recommend", "webhooks", "campaigns")
+             "recommend", "webhooks", "campaigns", "openactive")
 PARTS = ("seed", "http", "regions", "facilities", "booking", "activity", "cockpit", *APP_PARTS)
 
 

@@ -237,3 +237,10 @@ WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
 # Receivers on private, loopback or link-local addresses (a city's internal network): off by
 # default, so a subscription cannot reach the platform's own services.
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+
+# OpenActive open data (docs/openactive.md): the public origin written into every feed item's
+# urls (the feeds' own `next` links come from the request), and the publisher named on the
+# dataset site.
+OPENACTIVE_BASE_URL = env_str("OPENACTIVE_BASE_URL", "http://localhost:8000").rstrip("/")
+OPENACTIVE_PUBLISHER = env_str("OPENACTIVE_PUBLISHER", "运动家 Sportsman")
+OPENACTIVE_SLOT_DAYS = env_int("OPENACTIVE_SLOT_DAYS", 14, minimum=1, maximum=90)

@@ -56,5 +56,6 @@ urlpatterns = [
     path("fitness/", include("sportsman.fitness.urls")),
     path("health/", include("sportsman.health.urls")),
     path("console/campaigns/", include("sportsman.notifications.urls_console")),
+    path("openactive/", include("sportsman.interfaces.urls_openactive")),
     path("", include("sportsman.core.urls")),
 ]

@@ -104,3 +104,36 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} @ {self.at:%H:%M:%S} {self.status_code or self.error}"
+
+
+# --- OpenActive open data (docs/openactive.md) -------------------------------------------------
+
+
+class FeedKind(models.TextChoices):
+    FACILITY_USES = "facility-uses", "FacilityUse"
+    SLOTS = "slots", "Slot"
+    SESSION_SERIES = "session-series", "SessionSeries"
+    SCHEDULED_SESSIONS = "scheduled-sessions", "ScheduledSession"
+
+
+class FeedItem(models.Model):
+    """One item of one RPDE feed, as published: its JSON (fixed text, so a page is a
+    concatenation), and ``modified``, a counter unique across the table that only the sync
+    (one writer at a time, ``feeds.sync``) advances. A row is never removed: a source row that
+    disappears or stops being public becomes ``deleted`` with no data, as RPDE wants."""
+
+    kind = models.CharField(max_length=20, choices=FeedKind.choices)
+    item_id = models.CharField(max_length=40)  # the RPDE id: "<source>-<pk>"
+    modified = models.BigIntegerField(unique=True)
+    is_deleted = models.BooleanField(default=False)
+    data = models.TextField(blank=True)  # compact JSON of the item's data; "" when deleted
+    digest = models.CharField(max_length=32, blank=True)  # of data: the sync's diff
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "item_id"],
+                                               name="feed_item_once")]
+        indexes = [models.Index(fields=["kind", "modified", "item_id"], name="feed_item_page")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.item_id}@{self.modified}"

@@ -27,3 +27,17 @@ def sweep_webhooks() -> dict:
 
 register(Job("interfaces.sweep_webhooks", "sportsman.interfaces.tasks.sweep_webhooks",
              every=timedelta(minutes=1)))
+
+
+# --- OpenActive feeds (docs/openactive.md) ----------------------------------------------------
+
+
+@task()
+def sync_openactive() -> dict:
+    from sportsman.interfaces.feeds import sync
+
+    return sync().as_dict()
+
+
+register(Job("interfaces.sync_openactive", "sportsman.interfaces.tasks.sync_openactive",
+             every=timedelta(minutes=5)))
