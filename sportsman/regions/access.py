@@ -73,6 +73,7 @@ class Perm(StrEnum):
     VIDEO_MANAGE = "instructors.videos"
     # --- open interfaces (interfaces app, docs/interfaces.md) ---
     WEBHOOK_MANAGE = "interfaces.webhooks"
+    EXCHANGE_MANAGE = "interfaces.exchange"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -165,6 +166,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # city, a community platform on its community): register, edit, rotate the secret,
     # disable, read the delivery log, replay. A subscriber hears only of its subtree.
     Perm.WEBHOOK_MANAGE: _ADMINS,
+    # Bulk exchange (docs/exchange.md): CSV/xlsx import and export of the subtree's
+    # facilities, associations, instructors, events and consenting residents. Each row also
+    # needs the kind's own permission (the domain service checks it).
+    Perm.EXCHANGE_MANAGE: _ADMINS,
 }
 
 
