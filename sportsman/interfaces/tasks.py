@@ -27,3 +27,12 @@ def sweep_webhooks() -> dict:
 
 register(Job("interfaces.sweep_webhooks", "sportsman.interfaces.tasks.sweep_webhooks",
              every=timedelta(minutes=1)))
+
+
+@task()
+def run_exchange(job_id: int) -> dict:
+    """Run one queued bulk import (docs/exchange.md); a job already taken is left alone."""
+    from sportsman.interfaces.exchange import run_import
+
+    job = run_import(job_id)
+    return {"job": job_id, "status": job.status if job else "skipped"}
