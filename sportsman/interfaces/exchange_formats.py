@@ -116,12 +116,12 @@ def local_datetime(raw: str) -> dt.datetime | None:
     """"2026-10-01 09:00" in the platform's time zone (Asia/Shanghai) → an aware datetime."""
     if raw == "":
         return None
-    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2})[:：](\d{2})(?::\d{2})?",
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2})[:：](\d{2})(?::(\d{2}))?",
                      raw)
     try:
         if m is None:
             raise ValueError(raw)
-        naive = dt.datetime(*(int(g) for g in m.groups()))
+        naive = dt.datetime(*(int(g) for g in m.groups() if g is not None))
     except ValueError:
         raise CellError("invalid_datetime", _('Write a date and time like "2026-10-01 09:00".')
                         ) from None
@@ -253,7 +253,8 @@ def export_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        local = timezone.localtime(value)
+        return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
