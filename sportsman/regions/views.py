@@ -85,6 +85,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_board": access.has_anywhere(Perm.BOARD_PUBLISH),
         # Open interfaces: webhook subscriptions.
         "can_webhooks": access.has_anywhere(Perm.WEBHOOK_MANAGE),
+        "can_exchange": access.has_anywhere(Perm.EXCHANGE_MANAGE),
     })
     return render(request, template, context)
 
