@@ -28,6 +28,7 @@ unchanged. Every import and export is audited.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -242,10 +243,34 @@ def run_import(job_id: int) -> ExchangeJob | None:
                                                      updated_at=timezone.now())
     if problems:
         return _finish(job, problems)
-    ExchangeJob.objects.filter(pk=job.pk).update(status=ExchangeStatus.COMMITTING)
+    ExchangeJob.objects.filter(pk=job.pk).update(status=ExchangeStatus.COMMITTING,
+                                                          updated_at=timezone.now())
     summary: dict[str, int] = {"created": 0, "updated": 0, "unchanged": 0}
     problems = _apply(ctx, handler, rows, check=False, summary=summary)
     return _finish(job, problems, summary)
+
+
+# A job whose worker went silent this long (no chunk checked, no load finished) died: its writes
+# were rolled back with its transaction, so it can run again from the start.
+STALE_AFTER = dt.timedelta(minutes=15)
+
+
+def requeue_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """Ids of the jobs to (re)run: queued ones whose task may have been lost (older than a
+    minute) and running ones gone silent past ``STALE_AFTER``, put back in the queue by a
+    conditional UPDATE (the scheduler's sweep enqueues them)."""
+    now = now or timezone.now()
+    running = (ExchangeStatus.VALIDATING, ExchangeStatus.COMMITTING)
+    stale = list(ExchangeJob.objects.filter(status__in=running,
+                                            updated_at__lt=now - STALE_AFTER)
+                 .values_list("pk", flat=True)[:100])
+    if stale:
+        ExchangeJob.objects.filter(pk__in=stale, status__in=running,
+                                   updated_at__lt=now - STALE_AFTER).update(
+            status=ExchangeStatus.QUEUED, rows_done=0, updated_at=now)
+    return list(ExchangeJob.objects.filter(
+        status=ExchangeStatus.QUEUED, direction=ExchangeDirection.IMPORT,
+        updated_at__lt=now - dt.timedelta(minutes=1)).values_list("pk", flat=True)[:100]) + stale
 
 
 def _parse_row(kind: Kind, index: dict[str, int], line: int, raw: list[str],
@@ -365,7 +390,8 @@ def _import_facilities(job: ExchangeJob, ctx: Context, content: bytes,
     ExchangeJob.objects.filter(pk=job.pk).update(rows_done=len(body))
     if problems:
         return _finish(job, problems)
-    ExchangeJob.objects.filter(pk=job.pk).update(status=ExchangeStatus.COMMITTING)
+    ExchangeJob.objects.filter(pk=job.pk).update(status=ExchangeStatus.COMMITTING,
+                                                          updated_at=timezone.now())
     out = io.StringIO()
     csv.writer(out).writerows(table)
     try:
@@ -442,11 +468,20 @@ class Handler:
             values["_sports"] = [ctx.sport(s, "sports") for s in values["sports"]]
             values["sports"] = sorted({s.name_zh for s in values["_sports"]})
 
-    def find(self, ctx: Context, values: dict[str, Any]) -> Any: ...
-    def current(self, obj: Any) -> dict[str, Any]: ...
-    def create(self, ctx: Context, values: dict[str, Any]) -> Any: ...
-    def update(self, ctx: Context, obj: Any, changes: dict[str, Any]) -> None: ...
-    def queryset(self, access: Access, region: Region) -> QuerySet: ...
+    def find(self, ctx: Context, values: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def current(self, obj: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def create(self, ctx: Context, values: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, ctx: Context, obj: Any, changes: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def queryset(self, access: Access, region: Region) -> QuerySet:
+        raise NotImplementedError
 
     def export_rows(self, access: Access, region: Region) -> Iterator[list[Any]]:
         for obj in self.queryset(access, region).iterator(chunk_size=1000):

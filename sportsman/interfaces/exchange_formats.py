@@ -121,7 +121,8 @@ def local_datetime(raw: str) -> dt.datetime | None:
     try:
         if m is None:
             raise ValueError(raw)
-        naive = dt.datetime(*(int(g) for g in m.groups() if g is not None))
+        y, mo, d, h, mi, sec = (int(g) if g is not None else 0 for g in m.groups())
+        naive = dt.datetime(y, mo, d, h, mi, sec)
     except ValueError:
         raise CellError("invalid_datetime", _('Write a date and time like "2026-10-01 09:00".')
                         ) from None

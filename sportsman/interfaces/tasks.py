@@ -36,3 +36,18 @@ def run_exchange(job_id: int) -> dict:
 
     job = run_import(job_id)
     return {"job": job_id, "status": job.status if job else "skipped"}
+
+
+@task()
+def sweep_exchange() -> dict:
+    """Enqueue imports whose task was lost and re-run those whose worker died."""
+    from sportsman.interfaces.exchange import requeue_stale
+
+    ids = sorted(set(requeue_stale()))
+    for job_id in ids:
+        run_exchange.enqueue(job_id)
+    return {"enqueued": ids}
+
+
+register(Job("interfaces.sweep_exchange", "sportsman.interfaces.tasks.sweep_exchange",
+             every=timedelta(minutes=1)))

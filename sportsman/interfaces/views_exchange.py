@@ -39,7 +39,7 @@ def start(request: HttpRequest) -> HttpResponse:
     content = upload.read(exchange.MAX_BYTES + 1) if upload else b""
     job = exchange.start_import(actor=request.user, kind=request.POST.get("kind", ""),
                                 region_id=state.region.pk, content=content,
-                                file_name=upload.name if upload else "", request=request)
+                                file_name=(upload.name or "") if upload else "", request=request)
     return HttpResponseRedirect(reverse("interfaces:exchange_job", args=[job.pk]))
 
 

@@ -353,3 +353,16 @@ def test_error_report_lists_every_problem(tree):
     table = exchange.read_table(exchange.error_report(job))
     assert [r[:3] for r in table[1:]] == [["2", "类型", "invalid_choice"],
                                           ["3", "类型", "invalid_choice"]]
+
+
+def test_a_job_whose_worker_died_runs_again_from_the_start(tree):
+    content = csv_bytes(_assoc_rows(tree, 1))
+    job = exchange.start_import(actor=tree.town_admin, kind="associations",
+                                region_id=tree.t1.pk, content=content)
+    later = timezone.now() + exchange.STALE_AFTER + dt.timedelta(minutes=1)
+    ExchangeJob.objects.filter(pk=job.pk).update(status=ExchangeStatus.VALIDATING, rows_done=1)
+    assert exchange.requeue_stale(now=timezone.now()) == []  # still fresh
+    assert job.pk in exchange.requeue_stale(now=later)
+    exchange.run_import(job.pk)
+    job.refresh_from_db()
+    assert job.status == ExchangeStatus.SUCCEEDED and Association.objects.count() == 1
