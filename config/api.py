@@ -196,6 +196,9 @@ def _register_routers() -> None:
     from sportsman.interfaces.api import router as interfaces_router
 
     api.add_router("/", interfaces_router)
+    from sportsman.interfaces.api_exchange import router as exchange_router
+
+    api.add_router("/", exchange_router)
 
     # --- physical fitness tests ---
     from sportsman.fitness.api import router as fitness_router

@@ -106,6 +106,9 @@ class Consent(models.Model):
         PRIVACY = "privacy", _("privacy policy")
         LOCATION = "location", _("use of my location")
         RECOMMEND = "recommend", _("personalised recommendations")
+        # Whether the community's administrators may take the resident's profile (nickname,
+        # community, sex, birth year, interests) out in a bulk export (docs/exchange.md).
+        SHARING = "sharing", _("sharing my profile with my community's administrators")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
     purpose = models.CharField(max_length=16, choices=Purpose.choices)

@@ -151,6 +151,33 @@ def update_profile(*, actor: Any, association_id: int, **changes: Any) -> Associ
     """Edit the profile (description, address, contact, sport, founding date) of an association
     the actor manages. The name, legal status and region change only by an approved change of
     registration (the one window). Audited."""
+    clean = _clean_profile(changes)
+    with transaction.atomic():
+        association = managed(actor, association_id, lock=True)
+        return _save_profile(actor, association, clean, "associations.profile.update")
+
+
+def staff_update_profile(*, actor: Any, association_id: int, **changes: Any) -> Association:
+    """The same profile fields edited by staff over the association's region
+    (ASSOCIATION_MANAGE; another region's association is ``association_not_found``), e.g. by a
+    bulk import (docs/exchange.md). Audited as ``associations.profile.staff_update``."""
+    clean = _clean_profile(changes)
+    with transaction.atomic():
+        association = staff_association(access_for_user(actor), association_id, lock=True)
+        return _save_profile(actor, association, clean, "associations.profile.staff_update")
+
+
+def _save_profile(actor: Any, association: Association, clean: dict[str, Any],
+                  action: str) -> Association:
+    for name, value in clean.items():
+        setattr(association, name, value)
+    association.save(update_fields=[*clean, "updated_at"])
+    audit.record(actor=actor, action=action, obj=association, region=association.region,
+                 data={k: str(v) for k, v in clean.items()})
+    return association
+
+
+def _clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
     from sportsman.core.models import Sport
     from sportsman.core.wording import check_text
 
@@ -179,14 +206,7 @@ def update_profile(*, actor: Any, association_id: int, **changes: Any) -> Associ
             if value > timezone.localdate():
                 raise bad_field(name, _("A date in the future."), "invalid_date")
             clean[name] = value
-    with transaction.atomic():
-        association = managed(actor, association_id, lock=True)
-        for name, value in clean.items():
-            setattr(association, name, value)
-        association.save(update_fields=[*clean, "updated_at"])
-        audit.record(actor=actor, action="associations.profile.update", obj=association,
-                     region=association.region, data={k: str(v) for k, v in clean.items()})
-    return association
+    return clean
 
 
 def _member_fields(name: str, office: str, kind: str) -> tuple[str, str, str]:

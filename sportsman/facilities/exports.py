@@ -57,6 +57,12 @@ def exceptions_text(exceptions: Iterable[OpeningException]) -> str:
 
 def facilities_workbook(qs: QuerySet[Facility]) -> bytes:
     """The register in the import's columns; prefetches keep it to a handful of queries."""
+    return xlsx.workbook([(_("Facilities"), [h for h, _key in COLUMNS], facility_rows(qs))])
+
+
+def facility_rows(qs: QuerySet[Facility]) -> Iterable[list[Any]]:
+    """The register's rows in the import's columns, streamed in chunks of 1,000 (also the bulk
+    exchange's facilities export, docs/exchange.md)."""
     qs = qs.select_related("region").prefetch_related(
         Prefetch("sports", queryset=Sport.objects.order_by("slug")),
         Prefetch("opening_rules", queryset=OpeningRule.objects.order_by("weekday", "opens")),
@@ -82,7 +88,7 @@ def facilities_workbook(qs: QuerySet[Facility]) -> bytes:
             }
             yield [values[key] for _header, key in COLUMNS]
 
-    return xlsx.workbook([(_("Facilities"), [h for h, _key in COLUMNS], rows())])
+    return rows()
 
 
 def bookings_workbook(facility: Facility, day: dt.date, bookings: QuerySet[Booking]) -> bytes:

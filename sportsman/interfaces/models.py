@@ -137,3 +137,63 @@ class FeedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.item_id}@{self.modified}"
+# --- bulk exchange (docs/exchange.md) ---------------------------------------------------------
+
+
+class ExchangeKind(models.TextChoices):
+    FACILITIES = "facilities", _("facilities")
+    ASSOCIATIONS = "associations", _("associations")
+    INSTRUCTORS = "instructors", _("instructors")
+    RESIDENTS = "residents", _("residents")
+    EVENTS = "events", _("events")
+
+
+class ExchangeDirection(models.TextChoices):
+    IMPORT = "import", _("import")
+    EXPORT = "export", _("export")
+
+
+class ExchangeStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    VALIDATING = "validating", _("checking")
+    COMMITTING = "committing", _("loading")
+    SUCCEEDED = "succeeded", _("done")
+    FAILED = "failed", _("failed")
+
+
+class ExchangeJob(TimeStampedModel):
+    """One bulk import or export of one kind into or out of ``region``'s subtree. An import's
+    file is kept until it ran; ``errors`` lists every bad row found (row, column, code,
+    message) — a job with errors changed nothing. ``rows_done`` moves as chunks are checked."""
+
+    kind = models.CharField(max_length=14, choices=ExchangeKind.choices)
+    direction = models.CharField(max_length=6, choices=ExchangeDirection.choices)
+    status = models.CharField(max_length=10, choices=ExchangeStatus.choices,
+                              default=ExchangeStatus.QUEUED)
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(upload_to="interfaces/exchange/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_format = models.CharField(max_length=4, blank=True)  # csv / xlsx
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)  # created / updated / unchanged
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["region", "-id"], name="exchangejob_region_id")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.kind} #{self.pk}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ExchangeStatus.QUEUED, ExchangeStatus.VALIDATING,
+                               ExchangeStatus.COMMITTING)
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0

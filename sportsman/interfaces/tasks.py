@@ -41,3 +41,25 @@ def sync_openactive() -> dict:
 
 register(Job("interfaces.sync_openactive", "sportsman.interfaces.tasks.sync_openactive",
              every=timedelta(minutes=5)))
+@task()
+def run_exchange(job_id: int) -> dict:
+    """Run one queued bulk import (docs/exchange.md); a job already taken is left alone."""
+    from sportsman.interfaces.exchange import run_import
+
+    job = run_import(job_id)
+    return {"job": job_id, "status": job.status if job else "skipped"}
+
+
+@task()
+def sweep_exchange() -> dict:
+    """Enqueue imports whose task was lost and re-run those whose worker died."""
+    from sportsman.interfaces.exchange import requeue_stale
+
+    ids = sorted(set(requeue_stale()))
+    for job_id in ids:
+        run_exchange.enqueue(job_id)
+    return {"enqueued": ids}
+
+
+register(Job("interfaces.sweep_exchange", "sportsman.interfaces.tasks.sweep_exchange",
+             every=timedelta(minutes=1)))

@@ -80,6 +80,7 @@ class Perm(StrEnum):
     CLINIC_PRACTISE = "health.practise"
     # --- targeted campaigns (notifications app, docs/notifications.md) ---
     CAMPAIGN_SEND = "notifications.campaigns"
+    EXCHANGE_MANAGE = "interfaces.exchange"
 
 
 _ADMINS = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN, Role.COMMUNITY_ADMIN})
@@ -190,6 +191,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # audience, preview its size, schedule or send, cancel, read the figures. A campaign never
     # reaches a resident outside the sender's subtree, whatever its audience names.
     Perm.CAMPAIGN_SEND: _ADMINS,
+    # Bulk exchange (docs/exchange.md): CSV/xlsx import and export of the subtree's
+    # facilities, associations, instructors, events and consenting residents. Each row also
+    # needs the kind's own permission (the domain service checks it).
+    Perm.EXCHANGE_MANAGE: _ADMINS,
 }
 
 # Permissions held on single objects rather than region subtrees: the owning app registers, at

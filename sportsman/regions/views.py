@@ -87,6 +87,7 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         "can_webhooks": access.has_anywhere(Perm.WEBHOOK_MANAGE),
         # Physical fitness tests: stations, imports, records.
         "can_fitness": access.has_anywhere(Perm.FITNESS_MANAGE),
+        "can_exchange": access.has_anywhere(Perm.EXCHANGE_MANAGE),
     })
     return render(request, template, context)
 
