@@ -23,12 +23,14 @@ def by_first_segment(urls: tuple[list[Any], str, str]) -> tuple[list[Any], str, 
             grouped.append(pattern)
             groups = {}  # what follows must not move in front of it
             continue
+        if not slash:  # the segment alone (``me``): a flat pattern costs no exception to miss
+            grouped.append(pattern)
+            continue
         if head not in groups:
             groups[head] = []
             grouped.append((head, groups[head]))
-        groups[head].append(path(slash + rest, pattern.callback, pattern.default_args,
-                                 pattern.name))
-    return ([path(item[0], include(item[1])) if isinstance(item, tuple) else item
+        groups[head].append(path(rest, pattern.callback, pattern.default_args, pattern.name))
+    return ([path(f"{item[0]}/", include(item[1])) if isinstance(item, tuple) else item
              for item in grouped], app_name, namespace)
 
 
