@@ -23,7 +23,7 @@ DEMO_RESIDENT = "13800000000"
 ENDPOINT = "https://push.example/e2e-browser"
 FAKE_SUBSCRIBE = """
 (() => {
-  const made = { endpoint: "%s", expirationTime: null,
+  const made = { endpoint: "ENDPOINT", expirationTime: null,
                  keys: { p256dh: "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", auth: "tBHItJI5svbpez7KI4CCXg" } };
   let current = null;
   const fake = (sub) => ({ endpoint: sub.endpoint, toJSON: () => sub,
@@ -35,7 +35,7 @@ FAKE_SUBSCRIBE = """
   };
   PushManager.prototype.getSubscription = function () { return Promise.resolve(current); };
 })();
-""" % ENDPOINT
+""".replace("ENDPOINT", ENDPOINT)
 
 
 def _subscriptions(server) -> list[str]:
