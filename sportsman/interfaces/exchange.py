@@ -56,7 +56,7 @@ from sportsman.interfaces.models import (
     ExchangeKind,
     ExchangeStatus,
 )
-from sportsman.regions.access import Access, Perm, access_for_user
+from sportsman.regions.access import GRANTS_ATTR, Access, Perm, access_for_user
 from sportsman.regions.models import Region, subtree_q
 
 CHUNK = 200
@@ -214,8 +214,15 @@ def run_import(job_id: int) -> ExchangeJob | None:
                                      _("At most %(n)d rows per file.") % {"n": MAX_ROWS})])
     ExchangeJob.objects.filter(pk=job.pk).update(rows_total=len(body))
     job.rows_total = len(body)
-    ctx = Context(actor=job.created_by, access=access_for_user(job.created_by),
-                  region=job.region, kind=kind)
+    actor = job.created_by
+    if actor is None or not actor.is_active:
+        return _finish(job, [Problem(0, "", "forbidden",
+                                     _("The account that started the import is closed."))])
+    access = access_for_user(actor)
+    # Read the actor's grants once for the job: every domain service builds its own Access
+    # from the user and reuses them (as a bearer-token request does) instead of a query a row.
+    setattr(actor, GRANTS_ATTR, access.grants)
+    ctx = Context(actor=actor, access=access, region=job.region, kind=kind)
     if kind.key == ExchangeKind.FACILITIES:
         return _import_facilities(job, ctx, content, body, index)
     handler = HANDLERS[kind.key]

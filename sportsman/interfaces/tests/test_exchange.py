@@ -366,3 +366,12 @@ def test_a_job_whose_worker_died_runs_again_from_the_start(tree):
     exchange.run_import(job.pk)
     job.refresh_from_db()
     assert job.status == ExchangeStatus.SUCCEEDED and Association.objects.count() == 1
+
+
+def test_a_job_whose_starter_is_gone_changes_nothing(tree):
+    job = exchange.start_import(actor=tree.town_admin, kind="associations",
+                                region_id=tree.t1.pk, content=csv_bytes(_assoc_rows(tree, 1)))
+    type(tree.town_admin).objects.filter(pk=tree.town_admin.pk).update(is_active=False)
+    exchange.run_import(job.pk)
+    job.refresh_from_db()
+    assert codes(job) == {"forbidden"} and not Association.objects.exists()
