@@ -88,6 +88,8 @@ def _render(request: HttpRequest, template: str, state: ConsoleState, section: s
         # Physical fitness tests: stations, imports, records.
         "can_fitness": access.has_anywhere(Perm.FITNESS_MANAGE),
         "can_exchange": access.has_anywhere(Perm.EXCHANGE_MANAGE),
+        # Targeted campaigns to the residents of the subtree.
+        "can_campaigns": access.has_anywhere(Perm.CAMPAIGN_SEND),
     })
     return render(request, template, context)
 

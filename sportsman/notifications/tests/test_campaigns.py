@@ -435,3 +435,11 @@ def test_campaign_list_api_query_count_does_not_grow(town, api_client, django_as
     with django_assert_max_num_queries(8):
         answer = client.get("/api/v1/console/campaigns")
     assert len(answer.json()["items"]) == 6
+
+
+def test_the_console_menu_leads_campaign_staff_to_campaigns(town, client):
+    tree = town.tree
+    client.force_login(tree.town_admin)
+    assert b'id="nav-campaigns"' in client.get("/console/").content
+    client.force_login(tree.resident)
+    assert client.get("/console/campaigns/").status_code != 200
