@@ -57,12 +57,11 @@ def _wipe() -> None:
         model.objects.all().delete()
     from django.apps import apps
 
-    for governed in reversed(list(apps.get_app_config("governance").get_models())):
-        governed._default_manager.all().delete()  # governance's rows protect their regions
-    for associated in reversed(list(apps.get_app_config("associations").get_models())):
-        associated._default_manager.all().delete()  # so do the associations' rows
-    for health_model in reversed(list(apps.get_app_config("health").get_models())):
-        health_model._default_manager.all().delete()  # clinics protect their regions
+    # governance's rows, associations, clinics, test stations and exchange jobs protect their
+    # regions
+    for label in ("governance", "associations", "health", "fitness", "interfaces"):
+        for model in reversed(list(apps.get_app_config(label).get_models())):
+            model._default_manager.all().delete()
     PointEntry.objects.filter(reverses__isnull=False).delete()
     from sportsman.instructors.models import GuidanceSession, Instructor
 
