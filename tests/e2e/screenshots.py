@@ -132,6 +132,44 @@ def _governance(browser, server, out: Path) -> list[Path]:
     return written
 
 
+def _later_pages(browser, server, out: Path) -> list[Path]:
+    """Associations, instructors, recommendations, fitness tests and clinics on a phone; the
+    one window, instructors, campaigns, fitness records, bulk exchange and the OpenActive
+    dataset site on a laptop."""
+    written = []
+    phone = browser.new_context(base_url=server.url, locale="zh-CN", device_scale_factor=2,
+                                viewport={"width": 375, "height": 740})
+    page = phone.new_page()
+    _log_in(page, "13800000000")
+    for name, path in (("associations", "/associations/"), ("instructors", "/instructors/"),
+                       ("for-you", "/for-you/"), ("fitness", "/fitness/my/"),
+                       ("health", "/health/")):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        written.append(out / f"{name}.png")
+        page.screenshot(path=written[-1])
+    laptop = browser.new_context(base_url=server.url, locale="zh-CN",
+                                 viewport={"width": 1280, "height": 800})
+    page = laptop.new_page()
+    for phone_number, shots in (
+            ("13800000002", (("association-window", "/associations/console/applications/"),
+                             ("instructors-console", "/instructors/console/"))),
+            ("13800000004", (("campaigns", "/console/campaigns/"),
+                             ("fitness-console", "/console/fitness/"),
+                             ("exchange", "/console/interfaces/exchange/"),
+                             ("openactive", "/openactive/")))):
+        laptop.clear_cookies()
+        _log_in(page, phone_number)
+        for name, path in shots:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            written.append(out / f"{name}.png")
+            page.screenshot(path=written[-1])
+    phone.close()
+    laptop.close()
+    return written
+
+
 def take(out: Path = OUT) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -189,6 +227,7 @@ def take(out: Path = OUT) -> list[Path]:
         written += _cockpit(browser, server, out)
         written += _groups_and_events(browser, server, out)
         written += _governance(browser, server, out)
+        written += _later_pages(browser, server, out)
         browser.close()
     return written
 
