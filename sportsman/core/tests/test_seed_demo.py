@@ -60,8 +60,8 @@ def _wipe() -> None:
     # governance's rows, associations, clinics, test stations and exchange jobs protect their
     # regions
     for label in ("governance", "associations", "health", "fitness", "interfaces"):
-        for model in reversed(list(apps.get_app_config(label).get_models())):
-            model._default_manager.all().delete()
+        for protecting in reversed(list(apps.get_app_config(label).get_models())):
+            protecting._default_manager.all().delete()
     PointEntry.objects.filter(reverses__isnull=False).delete()
     from sportsman.instructors.models import GuidanceSession, Instructor
 
